@@ -1,0 +1,178 @@
+//! canary-source: polls a Thinkst Canary console and writes its incidents to
+//! stdout as NDJSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use canary_pipe::console::{Client, ConsoleUrl, Filters, Token};
+use canary_pipe::logging::{self, LogFormat};
+use canary_pipe::poll::{self, Emit, Options};
+use canary_pipe::{demo, exit};
+use clap::Parser;
+use tokio_util::sync::CancellationToken;
+
+/// Polls a Thinkst Canary console and writes its incidents to stdout, one JSON
+/// object per line. The API token is read from CANARY_AUTH_TOKEN or from
+/// --auth-token-file, never from the command line.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Console: its domain hash (meaning https://<hash>.canary.tools) or a full
+    /// base URL. Plain http is refused except to loopback addresses.
+    #[arg(long, env = "CANARY_CONSOLE", required_unless_present = "demo")]
+    console: Option<String>,
+
+    /// File holding the API token (instead of CANARY_AUTH_TOKEN).
+    #[arg(long, value_name = "PATH")]
+    auth_token_file: Option<PathBuf>,
+
+    /// Checkpoint file; without one every run starts from the beginning.
+    #[arg(long, value_name = "PATH")]
+    state_file: Option<PathBuf>,
+
+    /// Drain every page once, then exit.
+    #[arg(long)]
+    once: bool,
+
+    /// Seconds between polls when not --once.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    interval_secs: u64,
+
+    /// Incidents per page.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    page_size: u32,
+
+    /// What to write per incident.
+    #[arg(long, value_enum, default_value_t = Emit::Events)]
+    emit: Emit,
+
+    /// Longest wait between retries of a failing request.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    max_backoff_secs: u64,
+
+    /// Timeout of one request.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    timeout_secs: u64,
+
+    /// Only incidents of this flock (e.g. flock:default).
+    #[arg(long)]
+    flock_id: Option<String>,
+
+    /// Only incidents of this Canary or Canarytoken.
+    #[arg(long)]
+    node_id: Option<String>,
+
+    /// At most this many events embedded per incident.
+    #[arg(long)]
+    event_limit: Option<u32>,
+
+    /// Serve the built-in demo incidents from a console on 127.0.0.1 and pull
+    /// them through the same client.
+    #[arg(long, conflicts_with_all = ["console", "auth_token_file"])]
+    demo: bool,
+
+    /// Format of the diagnostics on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    logging::init(args.log_format);
+    let code = match run(args) {
+        Ok(code) => code,
+        Err(err) => {
+            tracing::error!("canary-source: {err:#}");
+            exit::USAGE
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+/// Returns the exit code; `Err` is for bad configuration.
+fn run(args: Args) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        // The demo console must live as long as the run.
+        let (console, token, _demo) = if args.demo {
+            let token = Token::new("demo-token").expect("valid token");
+            let server = demo::Console::start(token.clone(), demo::builtin_incidents())
+                .await
+                .context("cannot start the demo console")?;
+            (ConsoleUrl::parse(&server.url())?, token, Some(server))
+        } else {
+            let console = ConsoleUrl::parse(args.console.as_deref().unwrap_or_default())?;
+            let token = Token::load(
+                args.auth_token_file.as_deref(),
+                std::env::var("CANARY_AUTH_TOKEN").ok(),
+            )?;
+            (console, token, None)
+        };
+
+        let options = Options {
+            page_size: args.page_size,
+            interval: Duration::from_secs(args.interval_secs),
+            once: args.once,
+            emit: args.emit,
+            state_file: args.state_file,
+            max_backoff: Duration::from_secs(args.max_backoff_secs),
+            once_attempts: 8,
+            filters: Filters {
+                flock_id: args.flock_id,
+                node_id: args.node_id,
+                event_limit: args.event_limit,
+            },
+        };
+        let client = Client::new(console, &token, Duration::from_secs(args.timeout_secs))
+            .context("cannot build the HTTP client")?;
+
+        let stop = CancellationToken::new();
+        tokio::spawn(stop_on_signal(stop.clone()));
+        let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        Ok(finish(poll::run(&client, &options, out, stop).await))
+    })
+}
+
+fn finish(result: Result<poll::Summary, poll::RunError>) -> i32 {
+    match result {
+        Ok(summary) => {
+            tracing::info!(
+                pages = summary.pages,
+                incidents = summary.incidents,
+                records = summary.records,
+                retries = summary.retries,
+                "Finished."
+            );
+            let _ = std::io::stdout().flush();
+            exit::OK
+        }
+        Err(err) => {
+            tracing::error!("canary-source: {err}");
+            err.exit_code()
+        }
+    }
+}
+
+/// SIGINT or SIGTERM ends the run after the page being written.
+async fn stop_on_signal(stop: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) =
+        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        tracing::warn!("Cannot listen for signals; SIGTERM will end the run abruptly.");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("Stopping on signal.");
+    stop.cancel();
+}

@@ -1,0 +1,268 @@
+//! A small Canary console on 127.0.0.1 that follows the documented API.
+//!
+//! `canary-source --demo` serves the built-in incidents with it and pulls them
+//! through the ordinary client, and the tests use it as the console under
+//! test. It implements what a puller relies on: the `X-Canary-Auth-Token`
+//! header, `/api/v1/incidents/all` with `incidents_since`, `limit`, an opaque
+//! cursor that carries the original filters and a snapshot bound,
+//! `max_updated_id` per page, `flock_id`, `node_id` and `event_limit`, and the
+//! documented error bodies.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::console::{TOKEN_HEADER, Token, as_id};
+
+/// The built-in incidents: every common logtype, tokens with geoip and
+/// headers, a multi-event incident, two flocks.
+const BUILTIN: &str = include_str!("incidents.json");
+
+/// The built-in incidents, parsed.
+pub fn builtin_incidents() -> Vec<Value> {
+    serde_json::from_str(BUILTIN).expect("the built-in demo incidents are valid JSON")
+}
+
+/// A running console. Dropping it stops the server.
+pub struct Console {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+struct Shared {
+    token: Token,
+    data: Mutex<Data>,
+}
+
+#[derive(Default)]
+struct Data {
+    /// Incidents ordered by `updated_id`.
+    incidents: Vec<Value>,
+    /// The console-wide modification counter: the highest `updated_id` given.
+    last_id: u64,
+    /// Every request's query string, for tests to inspect.
+    requests: Vec<String>,
+}
+
+impl Console {
+    /// Starts a console on an ephemeral port of 127.0.0.1.
+    pub async fn start(token: Token, incidents: Vec<Value>) -> std::io::Result<Console> {
+        let mut data = Data::default();
+        for incident in incidents {
+            data.insert(incident);
+        }
+        let shared = Arc::new(Shared { token, data: Mutex::new(data) });
+        let app = Router::new()
+            .route("/api/v1/ping", get(ping))
+            .route("/api/v1/incidents/all", get(incidents_all))
+            .with_state(shared.clone());
+
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(err) = served {
+                tracing::error!(error = %err, "Demo console stopped.");
+            }
+        });
+        Ok(Console { addr, shared, _stop: stop })
+    }
+
+    /// Base URL to give the client, e.g. `http://127.0.0.1:40000/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// Adds an incident, or replaces the one with the same `id`, giving it the
+    /// next `updated_id` as a console does on every change.
+    pub fn upsert(&self, mut incident: Value) -> u64 {
+        let mut data = self.data();
+        let id = data.last_id + 1;
+        incident["updated_id"] = json!(id);
+        if let Some(key) = incident.get("id").cloned() {
+            data.incidents.retain(|i| i.get("id") != Some(&key));
+        }
+        data.insert(incident);
+        id
+    }
+
+    /// The query strings of every request so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.data().requests.clone()
+    }
+
+    /// The highest `updated_id` held.
+    pub fn last_id(&self) -> u64 {
+        self.data().last_id
+    }
+
+    fn data(&self) -> MutexGuard<'_, Data> {
+        self.shared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Data {
+    fn insert(&mut self, incident: Value) {
+        let id = incident.get("updated_id").and_then(as_id).unwrap_or(self.last_id + 1);
+        self.last_id = self.last_id.max(id);
+        let at = self.incidents.partition_point(|i| updated_id(i) <= id);
+        self.incidents.insert(at, incident);
+    }
+}
+
+fn updated_id(incident: &Value) -> u64 {
+    incident.get("updated_id").and_then(as_id).unwrap_or(0)
+}
+
+/// What a cursor carries: the first request's filters and a snapshot bound,
+/// so that paging is stable while incidents keep changing.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    since: u64,
+    upper: u64,
+    offset: usize,
+    limit: usize,
+    flock_id: Option<String>,
+    node_id: Option<String>,
+    event_limit: Option<usize>,
+}
+
+impl Cursor {
+    fn encode(&self) -> String {
+        BASE64.encode(serde_json::to_vec(self).expect("cursor serializes"))
+    }
+
+    fn decode(text: &str) -> Option<Cursor> {
+        serde_json::from_slice(&BASE64.decode(text).ok()?).ok()
+    }
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"message": message, "result": "error"}))).into_response()
+}
+
+/// Checks the header or the `auth_token` parameter, with the documented
+/// answers for each.
+fn authorize(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Option<Response> {
+    if let Some(value) = headers.get(TOKEN_HEADER) {
+        let ok = value.to_str().is_ok_and(|v| shared.token.matches(v));
+        return (!ok).then(|| error(StatusCode::UNAUTHORIZED, "Unauthorized"));
+    }
+    match query.get("auth_token") {
+        Some(token) if shared.token.matches(token) => None,
+        Some(_) => Some(error(StatusCode::UNAUTHORIZED, "Invalid auth_token")),
+        None => Some(error(StatusCode::UNAUTHORIZED, "Unauthorized")),
+    }
+}
+
+async fn ping(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(denied) = authorize(&shared, &headers, &query) {
+        return denied;
+    }
+    axum::Json(json!({"result": "success"})).into_response()
+}
+
+async fn incidents_all(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    uri: axum::http::Uri,
+) -> Response {
+    let mut data = shared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    data.requests.push(uri.query().unwrap_or("").to_owned());
+    if let Some(denied) = authorize(&shared, &headers, &query) {
+        return denied;
+    }
+
+    let cursor = match query.get("cursor") {
+        Some(_) if query.contains_key("limit") => {
+            return error(StatusCode::BAD_REQUEST, "limit cannot be used with cursor");
+        }
+        Some(text) => match Cursor::decode(text) {
+            Some(cursor) => cursor,
+            None => return error(StatusCode::BAD_REQUEST, "Invalid cursor"),
+        },
+        None => {
+            let number = |name: &str| query.get(name).and_then(|v| v.parse::<u64>().ok());
+            Cursor {
+                since: number("incidents_since").unwrap_or(0),
+                upper: data.last_id,
+                offset: 0,
+                limit: number("limit").map_or(usize::MAX, |l| l.max(1) as usize),
+                flock_id: query.get("flock_id").cloned(),
+                node_id: query.get("node_id").cloned(),
+                event_limit: number("event_limit").map(|l| l as usize),
+            }
+        }
+    };
+
+    let matching: Vec<&Value> = data
+        .incidents
+        .iter()
+        .filter(|i| (cursor.since + 1..=cursor.upper).contains(&updated_id(i)))
+        .filter(|i| cursor.flock_id.as_ref().is_none_or(|f| i["description"]["flock_id"] == **f))
+        .filter(|i| cursor.node_id.as_ref().is_none_or(|n| i["description"]["node_id"] == **n))
+        .collect();
+    let end = cursor.offset.saturating_add(cursor.limit).min(matching.len());
+    let page: Vec<Value> = matching[cursor.offset.min(end)..end]
+        .iter()
+        .map(|i| with_event_limit((*i).clone(), cursor.event_limit))
+        .collect();
+
+    let paged = query.contains_key("limit") || query.contains_key("cursor");
+    let next = (end < matching.len()).then(|| Cursor { offset: end, ..cursor }.encode());
+    let mut body = json!({
+        "feed": "All Incidents",
+        "incidents": page,
+        "result": "success",
+        "updated": "Tue, 03 Nov 2026 10:00:00 GMT",
+        "updated_std": "2026-11-03 10:00:00 UTC+0000",
+        "updated_timestamp": 1793786400,
+    });
+    if let Some(max) = page.iter().map(updated_id).max() {
+        body["max_updated_id"] = json!(max);
+    }
+    if paged {
+        // Like the real console, the link embeds the token in clear text; a
+        // client must never follow or log it.
+        let link = next.as_ref().map(|c| {
+            format!("https://demo.canary.tools/api/v1/incidents/all?cursor={c}&auth_token=demo-secret-in-link")
+        });
+        body["cursor"] = json!({"next": next, "next_link": link, "prev": null, "prev_link": null});
+    }
+    axum::Json(body).into_response()
+}
+
+fn with_event_limit(mut incident: Value, limit: Option<usize>) -> Value {
+    if let Some(limit) = limit
+        && let Some(events) =
+            incident.pointer_mut("/description/events").and_then(|e| e.as_array_mut())
+    {
+        events.truncate(limit);
+    }
+    incident
+}

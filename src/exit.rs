@@ -1,0 +1,18 @@
+//! Exit codes shared by both programs, listed in the README.
+
+/// Everything asked was done.
+pub const OK: i32 = 0;
+/// A failure with no more specific code, e.g. the state file cannot be written.
+pub const FAILURE: i32 = 1;
+/// Bad options or configuration (clap uses 2 as well).
+pub const USAGE: i32 = 2;
+/// The console rejected the auth token.
+pub const AUTH: i32 = 3;
+/// `canary-transform --strict` rejected at least one record (sysexits `EX_DATAERR`).
+pub const DATA: i32 = 65;
+/// The console stayed unreachable or failing after every retry of a `--once` run
+/// (sysexits `EX_UNAVAILABLE`).
+pub const UNAVAILABLE: i32 = 69;
+/// stdout was closed or failed (downstream gone); nothing past the last written
+/// line was checkpointed (sysexits `EX_IOERR`).
+pub const OUTPUT: i32 = 74;

@@ -1,0 +1,298 @@
+//! Flattening: an incident seen as the flat records that Sekoia's intake parses.
+//!
+//! One incident gives one record `{"incident_id", "event_type": "incident",
+//! "summary", "timestamp"}` and then, per element of `description.events`, one
+//! record `{"incident_id", "event_type": "event"}` holding every `description`
+//! key (but the event lists) with the event's own keys on top. A [`Record`] is a
+//! view over the parsed incident: nothing is copied until it is written out, and
+//! the ECS mapping reads the same view without writing it at all.
+
+use std::io::{self, Write};
+
+use simd_json::BorrowedValue as Value;
+use simd_json::borrowed::Object;
+use simd_json::prelude::*;
+
+/// `description` keys a record leaves out: the events get records of their own.
+const EVENT_LISTS: [&str; 3] = ["events", "events_count", "events_list"];
+
+/// Keys every record built from an incident starts with; the same keys found in
+/// `description` or in an event are not written twice.
+const HEADER_KEYS: [&str; 4] = ["incident_id", "event_type", "hash_id", "updated_id"];
+
+/// Whether a record stands for the incident as a whole or for one of its events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Incident,
+    Event,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Incident => "incident",
+            Kind::Event => "event",
+        }
+    }
+}
+
+/// One flattened record, either viewed over a raw incident or as it arrived.
+#[derive(Clone, Copy)]
+pub struct Record<'a, 'v> {
+    kind: Kind,
+    source: Source<'a, 'v>,
+}
+
+#[derive(Clone, Copy)]
+enum Source<'a, 'v> {
+    /// A record that was already flat when it was read.
+    Flat(&'a Object<'v>),
+    /// The incident record of a raw incident.
+    Incident { incident: &'a Object<'v>, description: Option<&'a Object<'v>> },
+    /// One event of a raw incident.
+    Event { incident: &'a Object<'v>, description: &'a Object<'v>, event: &'a Object<'v> },
+}
+
+/// Why an object is not a Canary record.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NotARecord {
+    #[error("no \"incident_id\" and no incident \"id\"")]
+    NoIncidentId,
+    #[error("\"event_type\" is {0}, expected \"incident\" or \"event\"")]
+    BadEventType(String),
+}
+
+impl<'a, 'v> Record<'a, 'v> {
+    /// Views an object that is already a flattened record.
+    pub fn from_flat(object: &'a Object<'v>) -> Result<Self, NotARecord> {
+        let kind = match object.get("event_type").map(|v| (v.as_str(), v)) {
+            Some((Some("incident"), _)) => Kind::Incident,
+            Some((Some("event"), _)) => Kind::Event,
+            Some((_, other)) => return Err(NotARecord::BadEventType(short(other))),
+            None => return Err(NotARecord::BadEventType("missing".into())),
+        };
+        if object.get("incident_id").and_then(|v| v.as_str()).is_none() {
+            return Err(NotARecord::NoIncidentId);
+        }
+        Ok(Record { kind, source: Source::Flat(object) })
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The incident key (`incident:<kind>:<hash>:<ip>:<epoch>`), or its hash
+    /// when a console left the key out.
+    pub fn incident_id(&self) -> Option<&'a str> {
+        match self.source {
+            Source::Flat(o) => o.get("incident_id").and_then(|v| v.as_str()),
+            Source::Incident { incident, .. } | Source::Event { incident, .. } => {
+                incident_key(incident)
+            }
+        }
+    }
+
+    /// Looks a data key up the way the flat record would hold it: event keys
+    /// first, then the incident's `description`. `incident_id` and
+    /// `event_type` are answered by [`Record::incident_id`] and [`Record::kind`].
+    pub fn get(&self, key: &str) -> Option<&'a Value<'v>> {
+        match self.source {
+            Source::Flat(o) => o.get(key),
+            Source::Incident { incident, description } => match key {
+                "summary" => incident
+                    .get("summary")
+                    .or_else(|| description.and_then(|d| d.get("description"))),
+                "timestamp" => incident.get("updated_time"),
+                "hash_id" | "updated_id" => incident.get(key),
+                _ => None,
+            },
+            Source::Event { incident, description, event } => match key {
+                "hash_id" | "updated_id" => incident.get(key),
+                _ if EVENT_LISTS.contains(&key) => event.get(key),
+                _ => event.get(key).or_else(|| description.get(key)),
+            },
+        }
+    }
+
+    /// Writes the record as one line of JSON, newline included.
+    pub fn write_json<W: Write>(&self, out: &mut W) -> io::Result<()> {
+        match self.source {
+            Source::Flat(o) => {
+                Value::Object(Box::new(o.clone())).write(out)?;
+            }
+            Source::Incident { incident, .. } => {
+                self.write_header(out, incident)?;
+                for key in ["summary", "timestamp"] {
+                    if let Some(value) = self.get(key) {
+                        write_member(out, key, value)?;
+                    }
+                }
+                out.write_all(b"}")?;
+            }
+            Source::Event { incident, description, event } => {
+                self.write_header(out, incident)?;
+                for (key, value) in description.iter() {
+                    let key = key.as_ref();
+                    if !EVENT_LISTS.contains(&key)
+                        && !HEADER_KEYS.contains(&key)
+                        && !event.contains_key(key)
+                    {
+                        write_member(out, key, value)?;
+                    }
+                }
+                for (key, value) in event.iter() {
+                    if !HEADER_KEYS.contains(&key.as_ref()) {
+                        write_member(out, key, value)?;
+                    }
+                }
+                out.write_all(b"}")?;
+            }
+        }
+        out.write_all(b"\n")
+    }
+
+    fn write_header<W: Write>(&self, out: &mut W, incident: &Object<'v>) -> io::Result<()> {
+        out.write_all(b"{\"incident_id\":")?;
+        write_str(out, self.incident_id().unwrap_or(""))?;
+        out.write_all(b",\"event_type\":")?;
+        write_str(out, self.kind.as_str())?;
+        for key in ["hash_id", "updated_id"] {
+            if let Some(value) = incident.get(key) {
+                write_member(out, key, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The records of one raw incident (an object with `description`), in output
+/// order: the incident record first, then one per event. A missing or
+/// malformed `events` list gives the incident record alone.
+pub fn incident_records<'a, 'v>(
+    incident: &'a Object<'v>,
+) -> Result<Vec<Record<'a, 'v>>, NotARecord> {
+    if incident_key(incident).is_none() {
+        return Err(NotARecord::NoIncidentId);
+    }
+    let description = incident.get("description").and_then(|d| d.as_object());
+    let mut records =
+        vec![Record { kind: Kind::Incident, source: Source::Incident { incident, description } }];
+    let events = description.and_then(|d| d.get("events")).and_then(|e| e.as_array());
+    if let (Some(description), Some(events)) = (description, events) {
+        for event in events.iter().filter_map(|e| e.as_object()) {
+            records.push(Record {
+                kind: Kind::Event,
+                source: Source::Event { incident, description, event },
+            });
+        }
+    }
+    Ok(records)
+}
+
+/// Whether an object looks like a raw Console API incident.
+pub fn is_raw_incident(object: &Object<'_>) -> bool {
+    object.get("description").is_some_and(|d| d.is_object())
+        && (object.contains_key("id") || object.contains_key("hash_id"))
+}
+
+fn incident_key<'a>(incident: &'a Object<'_>) -> Option<&'a str> {
+    incident
+        .get("id")
+        .and_then(|v| v.as_str())
+        .or_else(|| incident.get("hash_id").and_then(|v| v.as_str()))
+        .filter(|s| !s.is_empty())
+}
+
+fn write_member<W: Write>(out: &mut W, key: &str, value: &Value<'_>) -> io::Result<()> {
+    out.write_all(b",")?;
+    write_str(out, key)?;
+    out.write_all(b":")?;
+    value.write(out)
+}
+
+/// Writes `s` as a JSON string.
+pub fn write_str<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
+    serde_json::to_writer(out, s).map_err(io::Error::from)
+}
+
+/// A JSON value cut to a length fit for a one-line message.
+pub fn short(value: &Value<'_>) -> String {
+    let mut text = value.encode();
+    if text.len() > 60 {
+        let mut end = 57;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str("...");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Vec<u8> {
+        text.as_bytes().to_vec()
+    }
+
+    #[test]
+    fn incident_gives_one_record_plus_one_per_event() {
+        let mut bytes = parse(
+            r#"{"id":"incident:sshlogin:ab:192.0.2.7:1","hash_id":"ab","summary":"SSH Login Attempt",
+            "updated_time":"5","updated_id":9,"description":{"logtype":"4002","src_host":"192.0.2.7",
+            "events_count":"2","events_list":"1,2","events":[{"USERNAME":"a","timestamp":1},
+            {"USERNAME":"b","timestamp":2,"src_host":"192.0.2.8"}]}}"#,
+        );
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let records = incident_records(value.as_object().unwrap()).unwrap();
+        let lines: Vec<serde_json::Value> = records
+            .iter()
+            .map(|r| {
+                let mut out = Vec::new();
+                r.write_json(&mut out).unwrap();
+                serde_json::from_slice(&out).unwrap()
+            })
+            .collect();
+
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            lines[0],
+            serde_json::json!({"incident_id": "incident:sshlogin:ab:192.0.2.7:1",
+                "event_type": "incident", "hash_id": "ab", "updated_id": 9,
+                "summary": "SSH Login Attempt", "timestamp": "5"})
+        );
+        assert_eq!(lines[1]["USERNAME"], "a");
+        assert_eq!(lines[1]["logtype"], "4002");
+        assert_eq!(lines[1]["src_host"], "192.0.2.7");
+        assert!(lines[1].get("events").is_none());
+        assert!(lines[1].get("events_count").is_none());
+        assert!(lines[1].get("events_list").is_none());
+        assert_eq!(lines[2]["src_host"], "192.0.2.8", "event keys win over description keys");
+    }
+
+    #[test]
+    fn missing_events_and_description_still_give_the_incident_record() {
+        for text in [r#"{"id":"incident:x:1:192.0.2.1:1"}"#, r#"{"id":"i","description":{}}"#] {
+            let mut bytes = parse(text);
+            let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+            let records = incident_records(value.as_object().unwrap()).unwrap();
+            assert_eq!(records.len(), 1);
+            assert_eq!(records[0].kind(), Kind::Incident);
+        }
+    }
+
+    #[test]
+    fn flat_records_need_an_event_type_and_an_incident_id() {
+        let mut bytes = parse(r#"{"incident_id":"i","event_type":"alert"}"#);
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let err = Record::from_flat(value.as_object().unwrap()).err().unwrap();
+        assert_eq!(err, NotARecord::BadEventType("\"alert\"".into()));
+
+        let mut bytes = parse(r#"{"event_type":"event"}"#);
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let err = Record::from_flat(value.as_object().unwrap()).err().unwrap();
+        assert_eq!(err, NotARecord::NoIncidentId);
+    }
+}

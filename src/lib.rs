@@ -1,0 +1,24 @@
+//! canary-pipe brings Thinkst Canary incidents into a SIEM.
+//!
+//! Data moves through the modules in this order:
+//!
+//! - [`console`]: the Console API client (URL, token, feed pages, errors);
+//! - [`poll`] and [`state`]: the polling loop and the checkpoint it saves;
+//! - [`flatten`]: incidents viewed as the flat records Sekoia's intake expects;
+//! - [`ecs`]: those records mapped to ECS;
+//! - [`ndjson`]: framing of input documents and buffered line output.
+//!
+//! [`demo`] is a small console that follows the documented API, used by
+//! `canary-source --demo` and by the tests. The two binaries only parse
+//! options and wire these modules together.
+
+pub mod console;
+pub mod demo;
+pub mod ecs;
+pub mod exit;
+pub mod flatten;
+pub mod logging;
+pub mod ndjson;
+pub mod poll;
+pub mod state;
+pub mod transform;
