@@ -10,6 +10,9 @@ pub const USAGE: i32 = 2;
 pub const AUTH: i32 = 3;
 /// `canary-transform --strict` rejected at least one record (sysexits `EX_DATAERR`).
 pub const DATA: i32 = 65;
+/// An input file named on the command line cannot be read (sysexits
+/// `EX_NOINPUT`); the other files are still transformed.
+pub const NO_INPUT: i32 = 66;
 /// The console stayed unreachable or failing after every retry of a `--once` run
 /// (sysexits `EX_UNAVAILABLE`).
 pub const UNAVAILABLE: i32 = 69;

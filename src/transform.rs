@@ -1,1 +1,161 @@
-//! TODO
+//! canary-transform's driver: documents in, ECS lines out, every record
+//! accounted for.
+//!
+//! A document may be a flattened record, a raw incident, a feed page
+//! (`{"incidents": [...]}`) or an array of any of these. Incidents are
+//! flattened first, so the unit counted is always the flattened record: each
+//! one read is either written or rejected with a reason on stderr.
+
+use std::io::{self, Read, Write};
+
+use simd_json::BorrowedValue as Value;
+use simd_json::borrowed::Object;
+use simd_json::prelude::*;
+
+use crate::ecs::Mapper;
+use crate::flatten::{self, Record};
+use crate::ndjson::{self, Item, Reader};
+
+/// Output is handed to the writer in chunks of about this size.
+const CHUNK: usize = 1 << 16;
+
+/// Records read, written and rejected so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub read: u64,
+    pub written: u64,
+    pub rejected: u64,
+}
+
+pub struct Transformer {
+    mapper: Mapper,
+    buffers: simd_json::Buffers,
+    counts: Counts,
+    out: Vec<u8>,
+    /// The start of the document being parsed, for messages.
+    head: Vec<u8>,
+}
+
+impl Default for Transformer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Transformer {
+    pub fn new() -> Self {
+        Transformer {
+            mapper: Mapper::new(),
+            buffers: simd_json::Buffers::new(1 << 16),
+            counts: Counts::default(),
+            out: Vec::with_capacity(CHUNK * 2),
+            head: Vec::with_capacity(240),
+        }
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Reads every document of `input` (named `name` in messages) and writes
+    /// the ECS lines to `out`, flushing whenever the input pauses.
+    pub fn run<R: Read, W: Write>(&mut self, name: &str, input: R, out: &mut W) -> io::Result<()> {
+        let mut reader = Reader::new(input);
+        loop {
+            if reader.input_paused() || self.out.len() >= CHUNK {
+                out.write_all(&self.out)?;
+                self.out.clear();
+                if reader.input_paused() {
+                    out.flush()?;
+                }
+            }
+            match reader.next_item()? {
+                None => break,
+                Some(Item::Document { line, bytes }) => self.document(name, line, bytes),
+                Some(Item::Malformed { line, reason, snippet }) => {
+                    self.reject(name, line, reason, &snippet);
+                }
+            }
+        }
+        out.write_all(&self.out)?;
+        self.out.clear();
+        out.flush()
+    }
+
+    /// Maps one document; `bytes` is parsed in place.
+    pub fn document(&mut self, name: &str, line: u64, bytes: &mut [u8]) {
+        // Parsing rewrites escaped strings in place, so keep the start of the
+        // text for a message first.
+        self.head.clear();
+        self.head.extend_from_slice(&bytes[..bytes.len().min(240)]);
+        let value = match simd_json::to_borrowed_value_with_buffers(bytes, &mut self.buffers) {
+            Ok(value) => value,
+            Err(err) => {
+                let reason = format!("not JSON: {err}");
+                let start = ndjson::snippet(&self.head);
+                return self.reject(name, line, &reason, &start);
+            }
+        };
+        match &value {
+            Value::Array(items) => {
+                for item in items.iter() {
+                    self.item(name, line, item);
+                }
+            }
+            other => self.item(name, line, other),
+        }
+    }
+
+    /// One object: a feed page, a raw incident or a flattened record.
+    fn item(&mut self, name: &str, line: u64, value: &Value<'_>) {
+        let Some(object) = value.as_object() else {
+            return self.reject(name, line, "not a JSON object", &flatten::short(value));
+        };
+        if let Some(incidents) = object.get("incidents").and_then(|i| i.as_array()) {
+            for incident in incidents.iter() {
+                match incident.as_object() {
+                    Some(o) if flatten::is_raw_incident(o) => self.incident(name, line, o),
+                    _ => self.reject(
+                        name,
+                        line,
+                        "feed page entry is not an incident",
+                        &flatten::short(incident),
+                    ),
+                }
+            }
+        } else if flatten::is_raw_incident(object) {
+            self.incident(name, line, object);
+        } else {
+            match Record::from_flat(object) {
+                Ok(record) => self.write(&record),
+                Err(err) => {
+                    let reason = format!("not a Canary record: {err}");
+                    self.reject(name, line, &reason, &flatten::short(value));
+                }
+            }
+        }
+    }
+
+    fn incident(&mut self, name: &str, line: u64, incident: &Object<'_>) {
+        match flatten::incident_records(incident) {
+            Ok(records) => records.iter().for_each(|r| self.write(r)),
+            Err(err) => {
+                let reason = format!("not a Canary incident: {err}");
+                let value = Value::Object(Box::new(incident.clone()));
+                self.reject(name, line, &reason, &flatten::short(&value));
+            }
+        }
+    }
+
+    fn write(&mut self, record: &Record<'_, '_>) {
+        self.mapper.map(record, &mut self.out);
+        self.counts.read += 1;
+        self.counts.written += 1;
+    }
+
+    fn reject(&mut self, name: &str, line: u64, reason: &str, value: &str) {
+        self.counts.read += 1;
+        self.counts.rejected += 1;
+        tracing::warn!(input = name, line, reason, value, "Record rejected.");
+    }
+}

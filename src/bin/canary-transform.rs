@@ -1,1 +1,82 @@
-fn main() {}
+//! canary-transform: Canary records in, ECS events out, one JSON object per line.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use canary_pipe::exit;
+use canary_pipe::logging::{self, LogFormat};
+use canary_pipe::transform::Transformer;
+use clap::Parser;
+
+/// Reads Thinkst Canary records (flattened records, raw incidents, feed pages,
+/// arrays of these; NDJSON or pretty-printed JSON) from the files named, or
+/// stdin, and writes one ECS event per line to stdout.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Input files; none or "-" means stdin.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// Exit with 65 if any record was rejected.
+    #[arg(long)]
+    strict: bool,
+
+    /// Format of the diagnostics on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    logging::init(args.log_format);
+    ExitCode::from(run(&args) as u8)
+}
+
+fn run(args: &Args) -> i32 {
+    let mut transformer = Transformer::new();
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let stdin_only = [PathBuf::from("-")];
+    let files = if args.files.is_empty() { &stdin_only[..] } else { &args.files[..] };
+    let mut code = exit::OK;
+
+    for path in files {
+        let result = if path.as_os_str() == "-" {
+            transformer.run("stdin", io::stdin().lock(), &mut out)
+        } else {
+            let name = path.display().to_string();
+            match File::open(path) {
+                Ok(file) => transformer.run(&name, file, &mut out),
+                Err(err) => {
+                    tracing::error!(input = %name, error = %err, "Cannot read input file.");
+                    code = exit::NO_INPUT;
+                    continue;
+                }
+            }
+        };
+        if let Err(err) = result.and_then(|()| out.flush()) {
+            // Whatever failed, input or output, nothing more can be delivered.
+            tracing::error!(error = %err, "Transform stopped: cannot read input or write stdout.");
+            report(&transformer);
+            return exit::OUTPUT;
+        }
+    }
+
+    report(&transformer);
+    if code == exit::OK && args.strict && transformer.counts().rejected > 0 {
+        code = exit::DATA;
+    }
+    code
+}
+
+fn report(transformer: &Transformer) {
+    let counts = transformer.counts();
+    tracing::info!(
+        read = counts.read,
+        written = counts.written,
+        rejected = counts.rejected,
+        "Finished."
+    );
+}
