@@ -37,6 +37,9 @@ pub enum Emit {
 
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Names the console in the state file: its base URL, or `demo` for the
+    /// demo console whose port changes every run.
+    pub console_name: String,
     pub page_size: u32,
     pub interval: Duration,
     pub once: bool,
@@ -91,13 +94,13 @@ pub async fn run<W: Write>(
     out: W,
     stop: CancellationToken,
 ) -> Result<Summary, RunError> {
-    let console = client.console().to_string();
+    let console = &options.console_name;
     let state = match &options.state_file {
-        Some(path) => State::load(path, &console, FEED)?,
+        Some(path) => State::load(path, console, FEED)?,
         None => None,
     };
-    let state = state.unwrap_or_else(|| State::new(&console, FEED));
-    tracing::info!(console = %console, watermark = state.watermark, "Starting.");
+    let state = state.unwrap_or_else(|| State::new(console, FEED));
+    tracing::info!(console = %client.console(), watermark = state.watermark, "Starting.");
 
     let mut poller = Poller {
         client,
@@ -197,7 +200,7 @@ impl<W: Write> Poller<'_, W> {
             .with_factor(2.0)
             .with_jitter();
         backoff = if self.options.once {
-            backoff.with_max_times(self.options.once_attempts)
+            backoff.with_max_times(self.options.once_attempts.saturating_sub(1))
         } else {
             backoff.without_max_times()
         };

@@ -53,6 +53,11 @@ struct Args {
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     max_backoff_secs: u64,
 
+    /// Attempts per request before a --once run gives up (exit 69). Without
+    /// --once the source retries for as long as it runs.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    max_attempts: u64,
+
     /// Timeout of one request.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     timeout_secs: u64,
@@ -116,14 +121,16 @@ fn run(args: Args) -> anyhow::Result<i32> {
             (console, token, None)
         };
 
+        let console_name = if args.demo { "demo".to_owned() } else { console.to_string() };
         let options = Options {
+            console_name,
             page_size: args.page_size,
             interval: Duration::from_secs(args.interval_secs),
             once: args.once,
             emit: args.emit,
             state_file: args.state_file,
             max_backoff: Duration::from_secs(args.max_backoff_secs),
-            once_attempts: 8,
+            once_attempts: args.max_attempts as usize,
             filters: Filters {
                 flock_id: args.flock_id,
                 node_id: args.node_id,

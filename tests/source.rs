@@ -1,0 +1,196 @@
+//! canary-source, run as a program against the demo console on 127.0.0.1.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Output;
+
+use canary_pipe::console::Token;
+use canary_pipe::demo::{self, Console};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "test-token-0123456789";
+
+async fn console() -> Console {
+    Console::start(Token::new(TOKEN).unwrap(), demo::builtin_incidents()).await.unwrap()
+}
+
+async fn source(args: &[&str], token: Option<&str>) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_canary-source"));
+    command.args(args).env_remove("CANARY_CONSOLE").env_remove("CANARY_AUTH_TOKEN");
+    if let Some(token) = token {
+        command.env("CANARY_AUTH_TOKEN", token);
+    }
+    command.output().await.unwrap()
+}
+
+fn lines(output: &Output) -> Vec<Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn watermark(path: &Path) -> u64 {
+    let state: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    state["watermark"].as_u64().unwrap()
+}
+
+/// The records the builtin incidents flatten to: one per incident plus one
+/// per event.
+fn expected_records() -> usize {
+    demo::builtin_incidents()
+        .iter()
+        .map(|i| 1 + i["description"]["events"].as_array().map_or(0, Vec::len))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_through_the_feed_and_resumes_from_the_state_file() {
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let url = console.url();
+    let args = ["--console", &url, "--once", "--page-size", "5", "--state-file", state_arg];
+
+    let first = source(&args, Some(TOKEN)).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    let records = lines(&first);
+    assert_eq!(records.len(), expected_records());
+    let incidents: Vec<&Value> = records.iter().filter(|r| r["event_type"] == "incident").collect();
+    assert_eq!(incidents.len(), demo::builtin_incidents().len());
+    assert!(records.iter().all(|r| r["incident_id"].as_str().is_some_and(|s| !s.is_empty())));
+    assert_eq!(watermark(&state), console.last_id());
+
+    // 17 incidents at 5 a page: 4 pages, the first with the query, the others
+    // with the cursor alone; never the token in a URL.
+    let requests = console.requests();
+    assert_eq!(requests.len(), 4, "{requests:?}");
+    assert_eq!(requests[0], "incidents_since=0&limit=5&shrink=true&tz=UTC");
+    for later in &requests[1..] {
+        assert!(later.starts_with("cursor=") && later.ends_with("&shrink=true&tz=UTC"), "{later}");
+        assert!(!later.contains("limit=") && !later.contains("incidents_since"), "{later}");
+    }
+    assert!(requests.iter().all(|r| !r.contains("auth_token")));
+
+    // One incident gains an event, one is new: only those two come back.
+    let mut grown = demo::builtin_incidents()[2].clone();
+    grown["description"]["events"].as_array_mut().unwrap().push(json!({
+        "USERNAME": "late", "PASSWORD": "x", "timestamp": 1_795_000_000,
+        "timestamp_std": "2026-11-18 08:26:40 UTC+0000"
+    }));
+    let grown_events = grown["description"]["events"].as_array().unwrap().len();
+    console.upsert(grown.clone());
+    let mut fresh = demo::builtin_incidents()[0].clone();
+    fresh["id"] = json!("incident:consolidatedportscan:ffff:203.0.113.9:1795000000");
+    console.upsert(fresh);
+
+    let second = source(&args, Some(TOKEN)).await;
+    assert!(second.status.success(), "{}", stderr(&second));
+    let records = lines(&second);
+    let ids: HashSet<&str> = records.iter().filter_map(|r| r["incident_id"].as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.contains(grown["id"].as_str().unwrap()));
+    assert_eq!(records.len(), 1 + grown_events + 2);
+    assert_eq!(watermark(&state), console.last_id());
+    let last_first_request = &console.requests()[4];
+    assert!(last_first_request.starts_with("incidents_since=180&"), "{last_first_request}");
+
+    // Nothing new: nothing written, state unchanged.
+    let third = source(&args, Some(TOKEN)).await;
+    assert!(third.status.success());
+    assert!(third.stdout.is_empty());
+    assert_eq!(watermark(&state), console.last_id());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rejected_token_exits_3_with_one_clear_line_and_never_shows_the_token() {
+    let console = console().await;
+    let wrong = "wrong-token-secret-42";
+    let url = console.url();
+    for extra in [&["--once"][..], &[][..]] {
+        let mut args = vec!["--console", url.as_str()];
+        args.extend_from_slice(extra);
+        let output = source(&args, Some(wrong)).await;
+        assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+        assert!(output.stdout.is_empty());
+        let log = stderr(&output);
+        let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("rejected the auth token"), "{}", errors[0]);
+        assert!(!log.contains(wrong));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_comes_from_a_file_or_the_environment_only() {
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let output = source(
+        &["--console", &console.url(), "--once", "--auth-token-file", file.to_str().unwrap()],
+        None,
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lines(&output).len(), expected_records());
+
+    let missing = source(&["--console", &console.url(), "--once"], None).await;
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("CANARY_AUTH_TOKEN"));
+
+    let argv = source(&["--console", &console.url(), "--auth-token", TOKEN], None).await;
+    assert_eq!(argv.status.code(), Some(2), "no option takes the token itself");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn emit_incidents_writes_each_incident_as_received() {
+    let console = console().await;
+    let output = source(
+        &["--console", &console.url(), "--once", "--emit", "incidents", "--page-size", "4"],
+        Some(TOKEN),
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lines(&output), demo::builtin_incidents());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_http_is_refused_except_to_loopback() {
+    let output = source(&["--console", "http://console.example.com", "--once"], Some(TOKEN)).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("plain http"), "{}", stderr(&output));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_console_is_retried_then_given_up_in_once_mode() {
+    // Bind then drop a listener: the port is closed on 127.0.0.1.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let args = ["--console", &url, "--once", "--max-attempts", "3", "--max-backoff-secs", "1"];
+    let output = source(&args, Some(TOKEN)).await;
+    assert_eq!(output.status.code(), Some(69), "{}", stderr(&output));
+    let log = stderr(&output);
+    let retries: Vec<&str> = log.lines().filter(|l| l.contains("retrying")).collect();
+    assert_eq!(retries.len(), 2, "{retries:?}");
+    assert!(retries.iter().all(|l| l.contains("kind=\"connect\"") || l.contains("kind=connect")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_prints_everything_once_then_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("demo-state.json");
+    let args = ["--demo", "--once", "--state-file", state.to_str().unwrap()];
+    let first = source(&args, None).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(lines(&first).len(), expected_records());
+    let second = source(&args, None).await;
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(second.stdout.is_empty());
+}
