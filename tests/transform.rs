@@ -1,0 +1,156 @@
+//! canary-transform, run as a program on every input shape and on bad input.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use canary_pipe::demo;
+use serde_json::{Value, json};
+
+fn transform(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_canary-transform"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn lines(output: &Output) -> Vec<Value> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every output line is JSON"))
+        .collect()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn summary(output: &Output) -> (u64, u64, u64) {
+    let log = stderr(output);
+    let line = log.lines().find(|l| l.contains("Finished.")).expect("a summary line");
+    let field = |name: &str| -> u64 {
+        let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
+        line[start..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    (field("read"), field("written"), field("rejected"))
+}
+
+fn incident_id(event: &Value) -> &str {
+    event["thinkst_canary"]["incident_id"].as_str().unwrap()
+}
+
+/// The demo incidents as a feed page, a pretty-printed array, and NDJSON of
+/// raw incidents and of flattened records: all must give the same events.
+#[test]
+fn every_input_shape_gives_the_same_events() {
+    let incidents = demo::builtin_incidents();
+    let page = serde_json::to_vec_pretty(&json!({"incidents": incidents, "result": "success"})).unwrap();
+    let array = serde_json::to_vec_pretty(&incidents).unwrap();
+    let raw_lines: Vec<u8> = incidents
+        .iter()
+        .flat_map(|i| {
+            let mut line = serde_json::to_vec(i).unwrap();
+            line.push(b'\n');
+            line
+        })
+        .collect();
+
+    let from_page = transform(&[], &page);
+    assert!(from_page.status.success(), "{}", stderr(&from_page));
+    let expected = lines(&from_page);
+    let records: usize = incidents
+        .iter()
+        .map(|i| 1 + i["description"]["events"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(expected.len(), records);
+    assert_eq!(summary(&from_page), (records as u64, records as u64, 0));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("page.json");
+    std::fs::write(&file, &page).unwrap();
+    let from_file = transform(&[file.to_str().unwrap()], b"");
+    assert_eq!(lines(&from_file), expected);
+
+    assert_eq!(lines(&transform(&[], &array)), expected);
+    assert_eq!(lines(&transform(&["-"], &raw_lines)), expected);
+
+    // Flatten with the library, then feed the flat records line by line, and
+    // as one array.
+    let mut flat = Vec::new();
+    for incident in &incidents {
+        let mut bytes = serde_json::to_vec(incident).unwrap();
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let object = simd_json::prelude::ValueAsObject::as_object(&value).unwrap();
+        for record in canary_pipe::flatten::incident_records(object).unwrap() {
+            record.write_json(&mut flat).unwrap();
+        }
+    }
+    assert_eq!(lines(&transform(&[], &flat)), expected);
+    let as_array: Vec<Value> =
+        flat.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    assert_eq!(lines(&transform(&[], &serde_json::to_vec(&as_array).unwrap())), expected);
+}
+
+#[test]
+fn bad_input_is_rejected_line_by_line_and_counted() {
+    let good = r#"{"incident_id":"incident:sshlogin:ab:192.0.2.7:1720684078","event_type":"event","logtype":"4002","src_host":"192.0.2.7","timestamp":1720684081}"#;
+    let input = format!(
+        "{good}\nnot json at all\n[1, 2]\n{{\"some\": \"object\"}}\n{{\"incident_id\": \"x\", \"event_type\": \"alert\"}}\n{{\"cut\": \n{good}\n\"a string\"\n"
+    );
+    let output = transform(&[], input.as_bytes());
+    assert_eq!(output.status.code(), Some(0), "rejections alone do not fail a run");
+    let events = lines(&output);
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| incident_id(e) == "incident:sshlogin:ab:192.0.2.7:1720684078"));
+
+    let log = stderr(&output);
+    let rejected: Vec<&str> = log.lines().filter(|l| l.contains("Record rejected.")).collect();
+    // Line 3 holds two non-objects; the cut document at line 6 is one.
+    assert_eq!(rejected.len(), 7, "{log}");
+    for (line, reason) in [
+        (2, "not JSON"),
+        (3, "not a JSON object"),
+        (4, "not a Canary record"),
+        (5, "not a Canary record"),
+        (6, "not closed"),
+        (8, "not a JSON object"),
+    ] {
+        assert!(
+            rejected.iter().any(|l| l.contains(&format!("line={line} ")) && l.contains(reason)),
+            "no rejection of line {line} for {reason:?} in:\n{log}"
+        );
+    }
+    assert_eq!(summary(&output), (9, 2, 7));
+
+    let strict = transform(&["--strict"], input.as_bytes());
+    assert_eq!(strict.status.code(), Some(65));
+    assert_eq!(lines(&strict).len(), 2, "--strict still writes every good record");
+}
+
+#[test]
+fn a_missing_file_is_reported_and_the_others_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.json");
+    std::fs::write(&file, r#"{"incident_id":"incident:x:1:192.0.2.1:1","event_type":"incident","summary":"s","timestamp":"1"}"#).unwrap();
+    let missing = dir.path().join("missing.json");
+    let output = transform(&[missing.to_str().unwrap(), file.to_str().unwrap()], b"");
+    assert_eq!(output.status.code(), Some(66));
+    assert_eq!(lines(&output).len(), 1);
+    assert!(stderr(&output).contains("missing.json"));
+}
+
+#[test]
+fn incidents_without_events_or_counts_do_not_crash() {
+    let input = br#"{"id":"incident:devicedied:ab::1","description":{"logtype":"1004"}}
+{"id":"incident:x:cd:192.0.2.4:1","summary":"S","description":{"events":"not a list"}}
+{"hash_id":"0123","description":{"events":[{"timestamp":1},42]}}
+"#;
+    let output = transform(&["--strict"], input);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lines(&output).len(), 4);
+}
