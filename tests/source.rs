@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Output;
 
 use canary_pipe::console::Token;
-use canary_pipe::demo::{self, Console};
+use canary_pipe::demo::{self, Console, Fault};
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789";
@@ -193,4 +193,57 @@ async fn demo_prints_everything_once_then_nothing_new() {
     let second = source(&args, None).await;
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(second.stdout.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_are_retried_and_nothing_is_lost() {
+    let console = console().await;
+    // The first page fails twice, then a later page once.
+    console.inject([Fault::Status(503), Fault::Html]);
+    let url = console.url();
+    let args = ["--console", &url, "--once", "--page-size", "6", "--max-backoff-secs", "1"];
+    let output = source(&args, Some(TOKEN)).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lines(&output).len(), expected_records());
+    let log = stderr(&output);
+    let retries: Vec<&str> = log.lines().filter(|l| l.contains("retrying")).collect();
+    assert_eq!(retries.len(), 2, "{log}");
+    assert!(retries[0].contains("http_status") && retries[1].contains("bad_response"), "{log}");
+    assert_eq!(console.requests().len(), 2 + 3, "two failures, then three pages");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn polls_until_sigterm_then_exits_0_with_the_state_saved() {
+    use tokio::io::AsyncBufReadExt;
+
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_canary-source"))
+        .args(["--console", &console.url(), "--interval-secs", "1", "--state-file"])
+        .arg(&state)
+        .env("CANARY_AUTH_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..expected_records() {
+        stdout.next_line().await.unwrap().expect("a record");
+    }
+
+    // A new incident arrives while it polls.
+    let mut fresh = demo::builtin_incidents()[1].clone();
+    fresh["id"] = json!("incident:hostportscan:eeee:198.51.100.99:1795000000");
+    console.upsert(fresh);
+    let line = stdout.next_line().await.unwrap().expect("the new incident");
+    assert!(line.contains("198.51.100.99"), "{line}");
+    stdout.next_line().await.unwrap().expect("its event");
+
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().await.unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(stdout.next_line().await.unwrap(), None);
+    assert_eq!(watermark(&state), console.last_id());
 }

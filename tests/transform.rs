@@ -49,7 +49,8 @@ fn incident_id(event: &Value) -> &str {
 #[test]
 fn every_input_shape_gives_the_same_events() {
     let incidents = demo::builtin_incidents();
-    let page = serde_json::to_vec_pretty(&json!({"incidents": incidents, "result": "success"})).unwrap();
+    let page =
+        serde_json::to_vec_pretty(&json!({"incidents": incidents, "result": "success"})).unwrap();
     let array = serde_json::to_vec_pretty(&incidents).unwrap();
     let raw_lines: Vec<u8> = incidents
         .iter()
@@ -91,8 +92,11 @@ fn every_input_shape_gives_the_same_events() {
         }
     }
     assert_eq!(lines(&transform(&[], &flat)), expected);
-    let as_array: Vec<Value> =
-        flat.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let as_array: Vec<Value> = flat
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
     assert_eq!(lines(&transform(&[], &serde_json::to_vec(&as_array).unwrap())), expected);
 }
 

@@ -8,7 +8,7 @@
 //! `max_updated_id` per page, `flock_id`, `node_id` and `event_limit`, and the
 //! documented error bodies.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -53,6 +53,17 @@ struct Data {
     last_id: u64,
     /// Every request's query string, for tests to inspect.
     requests: Vec<String>,
+    /// Failures to answer the next feed requests with, in order.
+    faults: VecDeque<Fault>,
+}
+
+/// A failure the console can be told to answer with, once per entry.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// This HTTP status with a JSON error body.
+    Status(u16),
+    /// A 200 answer holding an HTML page instead of JSON.
+    Html,
 }
 
 impl Console {
@@ -100,6 +111,11 @@ impl Console {
         }
         data.insert(incident);
         id
+    }
+
+    /// Makes the next feed requests fail, one fault each.
+    pub fn inject(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.data().faults.extend(faults);
     }
 
     /// The query strings of every request so far.
@@ -196,6 +212,16 @@ async fn incidents_all(
     data.requests.push(uri.query().unwrap_or("").to_owned());
     if let Some(denied) = authorize(&shared, &headers, &query) {
         return denied;
+    }
+    match data.faults.pop_front() {
+        None => {}
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return error(status, "injected failure");
+        }
+        Some(Fault::Html) => {
+            return axum::response::Html("<html><body>Maintenance</body></html>").into_response();
+        }
     }
 
     let cursor = match query.get("cursor") {
