@@ -1,17 +1,463 @@
-//! Placeholder until the mapping lands.
-use crate::flatten::Record;
+//! Flat Canary records mapped to ECS, one JSON line each.
+//!
+//! The output holds every field Sekoia's `thinkst-canary` intake (parser plus
+//! platform enrichment) produces for the same record, so either can feed the
+//! same rules, and adds what Sekoia drops: geo details, device identity, the
+//! token memo, parsed URLs and LDAP users. Credentials (`PASSWORD`,
+//! `CLIENT_HASH`, `SALT`, `KEY`, `COMMUNITY_STRING`, URL passwords) are never
+//! copied.
+//!
+//! This is the per-record hot path: the document borrows its text from the
+//! record, is serialized straight into the caller's buffer, and the costly
+//! user-agent parsing is cached in the [`Mapper`].
 
+mod dn;
+mod doc;
+mod domain;
+mod key;
+mod time;
+mod user_agent;
+mod value;
+mod web;
+
+use std::net::IpAddr;
+
+use simd_json::BorrowedValue as Value;
+use simd_json::borrowed::Object;
+use simd_json::prelude::*;
+
+use crate::flatten::Record;
+use doc::{
+    Action, ActionProperties, AgentDevice, AgentOs, Canary, Document, Endpoint, Event, File, Flock,
+    Geo, Http, HttpRequest, HttpResponse, Location, Nat, Observer, Process, Related, Rule, Tls,
+    Url, User, UserAgent,
+};
+use domain::Host;
+use user_agent::{Agents, Parsed};
+use value::{Text, count, first, float, port, string, text};
+use web::Link;
+
+const VENDOR: &str = "Thinkst Canary";
+
+/// Maps records to ECS lines, keeping caches from one record to the next.
 #[derive(Default)]
-pub struct Mapper;
+pub struct Mapper {
+    agents: Agents,
+}
 
 impl Mapper {
     pub fn new() -> Self {
-        Mapper
+        Self::default()
     }
 
+    /// Appends one ECS JSON object and a '\n' to `out`. Never panics on any input.
     pub fn map(&mut self, record: &Record<'_, '_>, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"{\"incident_id\":");
-        crate::flatten::write_str(out, record.incident_id().unwrap_or("")).unwrap();
-        out.extend_from_slice(b"}\n");
+        let agent = user_agent_original(record).map(|raw| (raw, self.agents.parse(raw)));
+        let link = first(record, &["URL", "url"], string).map(|raw| (raw, Link::parse(raw)));
+
+        let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
+        let link = link.as_ref().map(|(raw, parsed)| (*raw, parsed.as_ref()));
+        write(&document(*record, agent, link), out);
+    }
+}
+
+fn write(document: &Document<'_>, out: &mut Vec<u8>) {
+    let start = out.len();
+    // Writing to a Vec cannot fail and no field type reports errors; should
+    // that change, the line stays valid JSON rather than half an object.
+    if serde_json::to_writer(&mut *out, document).is_err() {
+        out.truncate(start);
+        out.extend_from_slice(b"{}");
+    }
+    out.push(b'\n');
+}
+
+/// A raw user agent or URL, with what parsing made of it.
+type Given<'a, T> = Option<(&'a str, Option<&'a T>)>;
+
+fn document<'a>(
+    record: Record<'a, '_>,
+    agent: Given<'a, Parsed>,
+    link: Given<'a, Link>,
+) -> Document<'a> {
+    let record = &record;
+    let shared = Shared::read(record);
+    let mut document = Document {
+        timestamp: record.get("timestamp").and_then(time::epoch),
+        event: event(record, &shared),
+        observer: observer(record),
+        source: source(record),
+        destination: destination(record),
+        user: user(record),
+        user_agent: agent.map(user_agent).unwrap_or_default(),
+        url: url(record, link),
+        http: http(record),
+        tls: Tls { established: tls(record) },
+        process: Process { name: get_text(record, "APPNAME") },
+        file: file(record),
+        action: action(record),
+        rule: rule(&shared),
+        related: Related::default(),
+        thinkst_canary: canary(record, &shared),
+    };
+    document.related = related(&document);
+    document
+}
+
+fn get_text<'a>(record: &Record<'a, '_>, key: &str) -> Option<Text<'a>> {
+    record.get(key).and_then(text)
+}
+
+/// Values that feed more than one group, looked up once: a lookup scans the
+/// record's keys, and there are some sixty per record.
+struct Shared<'a> {
+    logtype: Option<Text<'a>>,
+    summary: Option<Text<'a>>,
+    description: Option<Text<'a>>,
+    memo: Option<Text<'a>>,
+}
+
+impl<'a> Shared<'a> {
+    fn read(record: &Record<'a, '_>) -> Self {
+        Shared {
+            logtype: get_text(record, "logtype"),
+            summary: get_text(record, "summary"),
+            description: get_text(record, "description"),
+            memo: get_text(record, "memo"),
+        }
+    }
+}
+
+// TODO: Add event.severity and event.risk_score per logtype, and an event.id
+// derived from the incident key and event time so re-sent events can be
+// deduplicated; Sekoia has neither, so they wait for a decision on the scheme.
+fn event<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Event<'a> {
+    Event {
+        // Sekoia marks only incident records as alerts; every Canary record is one.
+        kind: "alert",
+        category: ["intrusion_detection"],
+        // TODO: Use "info" (and per-logtype types) once Sekoia parity no longer
+        // requires "denied"; nothing was denied, the decoy answered.
+        types: ["denied"],
+        module: "thinkst_canary",
+        code: shared.logtype.clone(),
+        dataset: get_text(record, "type"),
+        action: first(record, &["cmd", "AUDITACTION", "CMD", "OPCODE", "NTP_CMD"], text),
+        reason: shared.summary.clone().or_else(|| shared.description.clone()),
+        start: record.get("created").and_then(time::epoch),
+    }
+}
+
+fn observer<'a>(record: &Record<'a, '_>) -> Observer<'a> {
+    // Tokens have no device; their `name` is "N/A".
+    let name = get_text(record, "name").filter(|n| *n != Text::from("N/A"));
+    Observer {
+        vendor: VENDOR,
+        product: VENDOR,
+        kind: "honeypot",
+        name,
+        serial_number: get_text(record, "node_id"),
+    }
+}
+
+/// The attacker: `src_host`, else the token's geoip address, else the
+/// address inside the incident key (incident records have nothing else).
+fn source<'a>(record: &Record<'a, '_>) -> Endpoint<'a> {
+    let geoip = record.get("geoip").and_then(|g| g.as_object());
+    let given = record.get("src_host").and_then(string).and_then(domain::host);
+    let ip = ip_of(given)
+        .or_else(|| geoip.and_then(|g| g.get("ip")).and_then(value::ip))
+        .or_else(|| record.incident_id().and_then(key::source_ip));
+    let reverse = record.get("src_host_reverse").and_then(string).and_then(domain::host);
+    let name = name_of(reverse).or(name_of(given));
+
+    let mut endpoint = endpoint(ip, name, record.get("src_port").and_then(port));
+    endpoint.geo = geoip.map(geo).unwrap_or_default();
+    endpoint
+}
+
+/// The Canary, and the name the client asked for when it sent one.
+fn destination<'a>(record: &Record<'a, '_>) -> Endpoint<'a> {
+    // TODO: MSSQL's HOSTNAME names the client, not the Canary; move it to a
+    // client field when Sekoia parity no longer requires destination.domain.
+    let asked =
+        first(record, &["HOST", "hostname", "HOSTNAME"], |v| string(v).and_then(domain::host));
+    let given = record.get("dst_host").and_then(string).and_then(domain::host);
+    let ip = ip_of(given).or(ip_of(asked));
+    let name = name_of(asked).or(name_of(given));
+
+    let mut endpoint = endpoint(ip, name, record.get("dst_port").and_then(port));
+    endpoint.nat = Nat { ip: record.get("dst_host_public_ip").and_then(value::ip) };
+    endpoint
+}
+
+fn ip_of(host: Option<Host<'_>>) -> Option<IpAddr> {
+    match host? {
+        Host::Ip(ip) => Some(ip),
+        Host::Name(_) => None,
+    }
+}
+
+fn name_of(host: Option<Host<'_>>) -> Option<&str> {
+    match host? {
+        Host::Name(name) => Some(name),
+        Host::Ip(_) => None,
+    }
+}
+
+/// An endpoint whose `address` is its name when it has one, else its IP.
+fn endpoint<'a>(ip: Option<IpAddr>, name: Option<&'a str>, port: Option<u16>) -> Endpoint<'a> {
+    let parts = name.and_then(domain::parts);
+    Endpoint {
+        address: name.map(Text::from).or(ip.map(Text::Ip)),
+        ip,
+        port,
+        domain: name,
+        registered_domain: parts.map(|p| p.registered_domain),
+        subdomain: parts.and_then(|p| p.subdomain),
+        top_level_domain: parts.map(|p| p.top_level_domain),
+        ..Endpoint::default()
+    }
+}
+
+fn geo<'a>(geoip: &'a Object<'_>) -> Geo<'a> {
+    let field = |key: &str| geoip.get(key).and_then(text);
+    // The timezone is an object on tokens; accept a plain name as well.
+    let timezone = geoip.get("timezone").and_then(|tz| tz.get("id").and_then(text).or(text(tz)));
+    Geo {
+        city_name: field("city"),
+        continent_code: field("continent_code"),
+        country_iso_code: field("country_code"),
+        country_name: field("country"),
+        region_name: field("region"),
+        timezone,
+        location: location(geoip),
+    }
+}
+
+fn location(geoip: &Object<'_>) -> Option<Location> {
+    let lat = geoip.get("latitude").and_then(float).filter(|l| l.abs() <= 90.0)?;
+    let lon = geoip.get("longitude").and_then(float).filter(|l| l.abs() <= 180.0)?;
+    Some(Location { lat, lon })
+}
+
+fn user<'a>(record: &Record<'a, '_>) -> User<'a> {
+    let bind = record.get("DN").and_then(string).map(dn::parse).unwrap_or_default();
+    User {
+        name: first(record, &["USERNAME", "user", "USER"], text).or(bind.user.map(Text::Str)),
+        domain: bind
+            .domain
+            .map(Text::Str)
+            .or_else(|| first(record, &["DOMAIN", "DOMAINNAME"], text)),
+    }
+}
+
+/// `USERAGENT`, else a `User-Agent` header in any letter case.
+fn user_agent_original<'a>(record: &Record<'a, '_>) -> Option<&'a str> {
+    record.get("USERAGENT").and_then(string).or_else(|| {
+        first(record, &["headers", "HEADERS"], |headers: &'a Value<'_>| {
+            let (_, agent) =
+                headers.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case("user-agent"))?;
+            string(agent)
+        })
+    })
+}
+
+fn user_agent<'a>((original, parsed): (&'a str, Option<&'a Parsed>)) -> UserAgent<'a> {
+    let Some(parsed) = parsed else {
+        return UserAgent { original: Some(original), ..UserAgent::default() };
+    };
+    UserAgent {
+        original: Some(original),
+        name: Some(&parsed.name),
+        version: parsed.version.as_deref(),
+        os: AgentOs {
+            name: Some(&parsed.os_name),
+            version: parsed.os_version.as_deref(),
+            full: parsed.os_full.as_deref(),
+        },
+        device: AgentDevice { name: Some(&parsed.device_name) },
+    }
+}
+
+fn url<'a>(record: &Record<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
+    let path = record.get("PATH").and_then(string);
+    let Some((raw, parsed)) = link else {
+        return Url { path, ..Url::default() };
+    };
+    let Some(link) = parsed else {
+        let original = Some(raw).filter(|raw| !web::may_hold_credentials(raw));
+        return Url { original, path, ..Url::default() };
+    };
+    let parts = link.domain().filter(|_| link.has_domain_name()).and_then(domain::parts);
+    Url {
+        original: Some(link.original(raw)),
+        full: Some(link.full()),
+        scheme: Some(link.scheme()),
+        username: link.username(),
+        domain: link.domain(),
+        registered_domain: parts.map(|p| p.registered_domain),
+        subdomain: parts.and_then(|p| p.subdomain),
+        top_level_domain: parts.map(|p| p.top_level_domain),
+        port: link.port(),
+        path: path.or(link.path()),
+        query: link.query(),
+        fragment: link.fragment(),
+    }
+}
+
+fn http<'a>(record: &Record<'a, '_>) -> Http<'a> {
+    Http {
+        request: HttpRequest { method: get_text(record, "METHOD") },
+        response: HttpResponse { status_code: record.get("RESPONSE").and_then(count) },
+    }
+}
+
+fn tls(record: &Record<'_, '_>) -> Option<bool> {
+    let channel = record.get("CHANNEL").and_then(string)?;
+    channel.eq_ignore_ascii_case("TLS").then_some(true)
+}
+
+fn file<'a>(record: &Record<'a, '_>) -> File<'a> {
+    // TODO: Move SMB's SIZE (bytes read, not the file's size) and MSSQL's
+    // APPNAME (the client's tool, not a process on the Canary) to vendor
+    // fields once Sekoia parity no longer requires file.size and process.name.
+    File { name: get_text(record, "FILENAME"), size: record.get("SIZE").and_then(count) }
+}
+
+fn action<'a>(record: &Record<'a, '_>) -> Action<'a> {
+    Action {
+        properties: ActionProperties {
+            share_name: get_text(record, "SHARENAME"),
+            domain: get_text(record, "DOMAIN"),
+            user_name: get_text(record, "USER"),
+        },
+    }
+}
+
+fn rule<'a>(shared: &Shared<'a>) -> Rule<'a> {
+    Rule {
+        id: shared.logtype.clone(),
+        name: shared.description.clone().or_else(|| shared.summary.clone()),
+        description: shared.memo.clone(),
+    }
+}
+
+fn canary<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Canary<'a> {
+    Canary {
+        incident_id: record.incident_id().filter(|id| !id.is_empty()),
+        canary_token: get_text(record, "canarytoken"),
+        memo: shared.memo.clone(),
+        smbarch: get_text(record, "SMBARCH"),
+        smbver: get_text(record, "SMBVER"),
+        db: get_text(record, "db"),
+        repo: get_text(record, "REPO"),
+        ports: get_text(record, "ports"),
+        flock: Flock { id: get_text(record, "flock_id"), name: get_text(record, "flock_name") },
+    }
+}
+
+/// Every address, host name and user the document names, once each.
+fn related<'a>(document: &Document<'a>) -> Related<'a> {
+    let mut related = Related::default();
+    let ips = [document.source.ip, document.destination.ip, document.destination.nat.ip];
+    for ip in ips.into_iter().flatten() {
+        related.ip.push(ip);
+    }
+    for name in [document.source.domain, document.destination.domain].into_iter().flatten() {
+        related.hosts.push(name);
+    }
+    match document.url.domain.and_then(domain::host) {
+        Some(Host::Name(name)) => related.hosts.push(name),
+        Some(Host::Ip(ip)) => related.ip.push(ip),
+        None => {}
+    }
+    let users = [&document.user.name, &document.action.properties.user_name];
+    for user in users.into_iter().flatten() {
+        related.user.push(user.clone());
+    }
+    related
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Maps one flat record given as JSON text.
+    fn map(json: &str) -> serde_json::Value {
+        let mut bytes = json.as_bytes().to_vec();
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let record = Record::from_flat(value.as_object().unwrap()).unwrap();
+        let mut out = Vec::new();
+        Mapper::new().map(&record, &mut out);
+        assert_eq!(out.last(), Some(&b'\n'));
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    #[test]
+    fn empty_strings_are_absent() {
+        let doc = map(r#"{"incident_id":"i","event_type":"event","src_host":"","HOST":"",
+            "hostname":"h.example.com","USERNAME":"","user":"mongo","dst_host_public_ip":"",
+            "name":"","logtype":""}"#);
+        assert_eq!(doc["destination"]["domain"], "h.example.com");
+        assert_eq!(doc["user"]["name"], "mongo");
+        assert!(doc.get("source").is_none());
+        assert!(doc["observer"].get("name").is_none());
+        assert!(doc["event"].get("code").is_none());
+    }
+
+    #[test]
+    fn wrong_types_are_dropped_not_fatal() {
+        let doc = map(
+            r#"{"incident_id":"incident:x:h:192.0.2.1:1","event_type":"event","src_host":{"a":1},
+            "dst_port":-5,"src_port":1e300,"timestamp":"later","created":[1],"logtype":4002,
+            "SIZE":-1,"RESPONSE":"OK","geoip":"FR","USERAGENT":7,"headers":[1],"DN":{},
+            "URL":"not a url @ all","CHANNEL":1,"memo":null,"ports":[23]}"#,
+        );
+        assert_eq!(doc["source"]["ip"], "192.0.2.1");
+        assert_eq!(doc["event"]["code"], "4002");
+        assert!(doc.get("@timestamp").is_none());
+        assert!(doc["destination"].get("port").is_none());
+        assert!(doc.get("url").is_none(), "an unparsed URL with '@' may hide a password");
+        assert!(doc.get("user_agent").is_none());
+        assert!(doc.get("file").is_none());
+    }
+
+    #[test]
+    fn host_names_that_are_ips_fill_the_ip() {
+        let doc = map(r#"{"incident_id":"i","event_type":"event","HOSTNAME":"192.0.2.80:8080"}"#);
+        assert_eq!(doc["destination"]["ip"], "192.0.2.80");
+        assert_eq!(doc["destination"]["address"], "192.0.2.80");
+        assert!(doc["destination"].get("domain").is_none());
+    }
+
+    #[test]
+    fn geo_location_and_details() {
+        let doc = map(
+            r#"{"incident_id":"i","event_type":"event","geoip":{"ip":"198.51.100.7","city":"Lyon",
+            "country":"France","country_code":"FR","region":"Auvergne-Rhone-Alpes",
+            "latitude":45.75,"longitude":"4.85","timezone":"Europe/Paris"}}"#,
+        );
+        let source = &doc["source"];
+        assert_eq!(source["ip"], "198.51.100.7");
+        assert_eq!(source["geo"]["country_iso_code"], "FR");
+        assert_eq!(source["geo"]["country_name"], "France");
+        assert_eq!(source["geo"]["region_name"], "Auvergne-Rhone-Alpes");
+        assert_eq!(source["geo"]["timezone"], "Europe/Paris");
+        assert_eq!(source["geo"]["location"], serde_json::json!({"lat": 45.75, "lon": 4.85}));
+    }
+
+    #[test]
+    fn secrets_never_reach_the_output() {
+        let mut bytes = br#"{"incident_id":"i","event_type":"event","PASSWORD":"s3cret-a",
+            "password":"s3cret-b","CLIENT_HASH":"s3cret-c","SALT":"s3cret-d","KEY":"s3cret-e",
+            "COMMUNITY_STRING":"s3cret-f","URL":"http://u:s3cret-g@example.com/"}"#
+            .to_vec();
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let record = Record::from_flat(value.as_object().unwrap()).unwrap();
+        let mut out = Vec::new();
+        Mapper::new().map(&record, &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("s3cret"), "{text}");
     }
 }

@@ -1,0 +1,303 @@
+//! The shape of the ECS document: plain structs that borrow their text from
+//! the record (or from the mapper's caches) and serialize straight into the
+//! output buffer. Field order here is the output order; unset fields and
+//! empty groups are left out.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::time::Rfc3339;
+use super::value::{Few, Text, is_default};
+
+#[derive(Serialize)]
+pub struct Document<'a> {
+    #[serde(rename = "@timestamp", skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Rfc3339>,
+    pub event: Event<'a>,
+    pub observer: Observer<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub source: Endpoint<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub destination: Endpoint<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub user: User<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub user_agent: UserAgent<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub url: Url<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub http: Http<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub tls: Tls,
+    #[serde(skip_serializing_if = "is_default")]
+    pub process: Process<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub file: File<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub action: Action<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub rule: Rule<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub related: Related<'a>,
+    pub thinkst_canary: Canary<'a>,
+}
+
+#[derive(Serialize)]
+pub struct Event<'a> {
+    pub kind: &'static str,
+    pub category: [&'static str; 1],
+    #[serde(rename = "type")]
+    pub types: [&'static str; 1],
+    pub module: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<Rfc3339>,
+}
+
+#[derive(Serialize)]
+pub struct Observer<'a> {
+    pub vendor: &'static str,
+    pub product: &'static str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<Text<'a>>,
+}
+
+/// `source` or `destination`.
+#[derive(Default, PartialEq, Serialize)]
+pub struct Endpoint<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered_domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subdomain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_level_domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub geo: Geo<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub nat: Nat,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Geo<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city_name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continent_code: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_iso_code: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country_name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+#[derive(Clone, Copy, PartialEq, Serialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Nat {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct User<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Text<'a>>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct UserAgent<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub os: AgentOs<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub device: AgentDevice<'a>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct AgentOs<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full: Option<&'a str>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct AgentDevice<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<&'a str>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Url<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub full: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered_domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subdomain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_level_domain: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fragment: Option<&'a str>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Http<'a> {
+    #[serde(skip_serializing_if = "is_default")]
+    pub request: HttpRequest<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub response: HttpResponse,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct HttpRequest<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<Text<'a>>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct HttpResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u64>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Tls {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub established: Option<bool>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Process<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct File<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// Sekoia's own `action.properties.*` names, kept for parity.
+#[derive(Default, PartialEq, Serialize)]
+pub struct Action<'a> {
+    #[serde(skip_serializing_if = "is_default")]
+    pub properties: ActionProperties<'a>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct ActionProperties<'a> {
+    #[serde(rename = "ShareName", skip_serializing_if = "Option::is_none")]
+    pub share_name: Option<Text<'a>>,
+    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Text<'a>>,
+    #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<Text<'a>>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Rule<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text<'a>>,
+}
+
+/// Room for every address, host and user one record can name.
+#[derive(Default, PartialEq, Serialize)]
+pub struct Related<'a> {
+    #[serde(skip_serializing_if = "is_default")]
+    pub ip: Few<IpAddr, 4>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub hosts: Few<&'a str, 3>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub user: Few<Text<'a>, 3>,
+}
+
+/// Vendor fields without an ECS home.
+#[derive(Default, PartialEq, Serialize)]
+pub struct Canary<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary_token: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memo: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smbarch: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smbver: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ports: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub flock: Flock<'a>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Flock<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text<'a>>,
+}

@@ -1,0 +1,190 @@
+//! Lenient readers for record values, and the small output types they feed.
+//!
+//! Canary sends the same field as a string on one endpoint and a number on
+//! another, and a record may hold anything at all. Every reader here answers
+//! `None` for a value it cannot use, so the mapping never fails on odd input;
+//! an empty string counts as absent everywhere.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use serde::{Serialize, Serializer};
+use simd_json::BorrowedValue as Value;
+use simd_json::prelude::*;
+
+use crate::flatten::Record;
+
+/// A keyword value written as a JSON string, whatever JSON type it came as.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Text<'a> {
+    Str(Cow<'a, str>),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Ip(IpAddr),
+}
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // `collect_str` formats numbers straight into the output, no String.
+        match self {
+            Text::Str(s) => serializer.serialize_str(s),
+            Text::Int(n) => serializer.collect_str(n),
+            Text::UInt(n) => serializer.collect_str(n),
+            Text::Float(n) => serializer.collect_str(n),
+            Text::Ip(ip) => serializer.collect_str(ip),
+        }
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(s: &'a str) -> Self {
+        Text::Str(Cow::Borrowed(s))
+    }
+}
+
+/// A non-empty string value.
+pub fn string<'a>(value: &'a Value<'_>) -> Option<&'a str> {
+    value.as_str().filter(|s| !s.is_empty())
+}
+
+/// A non-empty string or a finite number; objects, arrays, booleans and null
+/// have no keyword form.
+pub fn text<'a>(value: &'a Value<'_>) -> Option<Text<'a>> {
+    if let Some(s) = value.as_str() {
+        return (!s.is_empty()).then(|| Text::from(s));
+    }
+    if let Some(n) = value.as_i64() {
+        return Some(Text::Int(n));
+    }
+    if let Some(n) = value.as_u64() {
+        return Some(Text::UInt(n));
+    }
+    value.as_f64().filter(|f| f.is_finite()).map(Text::Float)
+}
+
+/// A non-negative integer from a number or a string of digits. Floats count
+/// only when they hold a whole number exactly.
+pub fn count(value: &Value<'_>) -> Option<u64> {
+    if let Some(s) = value.as_str() {
+        return s.trim().parse().ok();
+    }
+    if let Some(n) = value.as_u64() {
+        return Some(n);
+    }
+    let f = value.as_f64()?;
+    // 2^53: above it an f64 no longer holds every integer.
+    ((0.0..=9_007_199_254_740_992.0).contains(&f) && f.fract() == 0.0).then_some(f as u64)
+}
+
+/// A TCP/UDP port. Port 0 is kept: Sekoia's output keeps it for tokens.
+pub fn port(value: &Value<'_>) -> Option<u16> {
+    count(value).and_then(|n| u16::try_from(n).ok())
+}
+
+/// A finite float from a number or a numeric string.
+pub fn float(value: &Value<'_>) -> Option<f64> {
+    let f = match value.as_str() {
+        Some(s) => s.trim().parse().ok()?,
+        None => value.cast_f64()?,
+    };
+    f.is_finite().then_some(f)
+}
+
+/// An IP address from a string, surrounding blanks ignored.
+pub fn ip(value: &Value<'_>) -> Option<IpAddr> {
+    value.as_str()?.trim().parse().ok()
+}
+
+/// The first of `keys` whose value `read` accepts.
+pub fn first<'a, 'v, T>(
+    record: &Record<'a, 'v>,
+    keys: &[&str],
+    read: impl Fn(&'a Value<'v>) -> Option<T>,
+) -> Option<T> {
+    keys.iter().find_map(|key| record.get(key).and_then(&read))
+}
+
+/// A deduplicating list with room for `N` items, kept on the stack: the
+/// `related.*` lists are short and built once per record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Few<T, const N: usize> {
+    items: [Option<T>; N],
+}
+
+impl<T: PartialEq, const N: usize> Few<T, N> {
+    /// Adds `item` unless it is already there; a full list ignores it.
+    pub fn push(&mut self, item: T) {
+        if self.iter().any(|known| *known == item) {
+            return;
+        }
+        if let Some(slot) = self.items.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(item);
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().flatten()
+    }
+}
+
+impl<T, const N: usize> Default for Few<T, N> {
+    fn default() -> Self {
+        Few { items: [const { None }; N] }
+    }
+}
+
+impl<T: Serialize, const N: usize> Serialize for Few<T, N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.items.iter().flatten())
+    }
+}
+
+/// For `skip_serializing_if`: leaves out groups in which nothing was set.
+pub fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses a test value; the leaked buffer lets it outlive the call.
+    fn parse(text: &str) -> Value<'static> {
+        let bytes: &'static mut [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
+        simd_json::to_borrowed_value(bytes).unwrap()
+    }
+
+    #[test]
+    fn ports_come_from_strings_or_numbers_and_keep_zero() {
+        assert_eq!(port(&parse(r#""53804""#)), Some(53804));
+        assert_eq!(port(&parse("53")), Some(53));
+        assert_eq!(port(&parse(r#""0""#)), Some(0));
+        assert_eq!(port(&parse("-1")), None);
+        assert_eq!(port(&parse("70000")), None);
+        assert_eq!(port(&parse("22.0")), Some(22));
+        assert_eq!(port(&parse("22.5")), None);
+        assert_eq!(port(&parse(r#""""#)), None);
+        assert_eq!(port(&parse("{}")), None);
+    }
+
+    #[test]
+    fn text_accepts_scalars_only() {
+        assert_eq!(text(&parse(r#""x""#)), Some(Text::from("x")));
+        assert_eq!(text(&parse("2000")), Some(Text::Int(2000)));
+        assert_eq!(text(&parse("18446744073709551615")), Some(Text::UInt(u64::MAX)));
+        assert_eq!(text(&parse(r#""""#)), None);
+        assert_eq!(text(&parse("[1]")), None);
+        assert_eq!(text(&parse("true")), None);
+    }
+
+    #[test]
+    fn few_deduplicates_and_drops_overflow() {
+        let mut few: Few<u8, 2> = Few::default();
+        few.push(1);
+        few.push(1);
+        few.push(2);
+        few.push(3);
+        assert_eq!(serde_json::to_string(&few).unwrap(), "[1,2]");
+    }
+}
