@@ -18,7 +18,7 @@ fn records_by_logtype() -> Vec<(String, Vec<u8>)> {
         let object = simd_json::prelude::ValueAsObject::as_object(&value).unwrap();
         let mut lines = Vec::new();
         for record in canary_pipe::flatten::incident_records(object).unwrap() {
-            record.write_json(&mut lines).unwrap();
+            record.write_json(&mut lines, None).unwrap();
         }
         match groups.iter_mut().find(|(name, _)| *name == logtype) {
             Some((_, existing)) => existing.extend_from_slice(&lines),

@@ -6,9 +6,15 @@
 //! key (but the event lists) with the event's own keys on top. A [`Record`] is a
 //! view over the parsed incident: nothing is copied until it is written out, and
 //! the ECS mapping reads the same view without writing it at all.
+//!
+//! Every record also has a deterministic identifier, [`record_id`]: a hash of
+//! what the record says, leaving out what changes when someone acts on the
+//! incident. The same event gets the same id on every run and machine, which
+//! lets the source skip events it already wrote and the SIEM deduplicate.
 
 use std::io::{self, Write};
 
+use sha2::{Digest, Sha256};
 use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
 use simd_json::prelude::*;
@@ -18,7 +24,24 @@ const EVENT_LISTS: [&str; 3] = ["events", "events_count", "events_list"];
 
 /// Keys every record built from an incident starts with; the same keys found in
 /// `description` or in an event are not written twice.
-const HEADER_KEYS: [&str; 4] = ["incident_id", "event_type", "hash_id", "updated_id"];
+const HEADER_KEYS: [&str; 5] = ["incident_id", "event_type", "hash_id", "updated_id", "record_id"];
+
+/// Keys left out of an event record's identity: they change when a human acts
+/// on the incident or the console renames something, not when the event does.
+const VOLATILE: [&str; 12] = [
+    "acknowledged",
+    "notified",
+    "hash_id",
+    "updated_id",
+    "record_id",
+    "updated",
+    "updated_std",
+    "updated_time",
+    "events_count",
+    "events_list",
+    "matched_annotations",
+    "flock_name",
+];
 
 /// Whether a record stands for the incident as a whole or for one of its events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,6 +127,7 @@ impl<'a, 'v> Record<'a, 'v> {
                     .or_else(|| description.and_then(|d| d.get("description"))),
                 "timestamp" => incident.get("updated_time"),
                 "hash_id" | "updated_id" => incident.get(key),
+                "acknowledged" => description.and_then(|d| d.get(key)),
                 _ => None,
             },
             Source::Event { incident, description, event } => match key {
@@ -114,54 +138,148 @@ impl<'a, 'v> Record<'a, 'v> {
         }
     }
 
-    /// Writes the record as one line of JSON, newline included.
-    pub fn write_json<W: Write>(&self, out: &mut W) -> io::Result<()> {
+    /// Calls `f` with every key and value the flat record holds but
+    /// `incident_id` and `event_type`, each key once.
+    pub fn for_each_field(&self, mut f: impl FnMut(&'a str, &'a Value<'v>)) {
         match self.source {
             Source::Flat(o) => {
-                Value::Object(Box::new(o.clone())).write(out)?;
-            }
-            Source::Incident { incident, .. } => {
-                self.write_header(out, incident)?;
-                for key in ["summary", "timestamp"] {
-                    if let Some(value) = self.get(key) {
-                        write_member(out, key, value)?;
+                for (key, value) in o.iter() {
+                    if !matches!(key.as_ref(), "incident_id" | "event_type") {
+                        f(key, value);
                     }
                 }
-                out.write_all(b"}")?;
+            }
+            Source::Incident { .. } => {
+                for key in ["hash_id", "updated_id", "summary", "timestamp", "acknowledged"] {
+                    if let Some(value) = self.get(key) {
+                        f(key, value);
+                    }
+                }
             }
             Source::Event { incident, description, event } => {
-                self.write_header(out, incident)?;
+                for key in ["hash_id", "updated_id"] {
+                    if let Some(value) = incident.get(key) {
+                        f(key, value);
+                    }
+                }
                 for (key, value) in description.iter() {
                     let key = key.as_ref();
                     if !EVENT_LISTS.contains(&key)
                         && !HEADER_KEYS.contains(&key)
                         && !event.contains_key(key)
                     {
-                        write_member(out, key, value)?;
+                        f(key, value);
                     }
                 }
                 for (key, value) in event.iter() {
                     if !HEADER_KEYS.contains(&key.as_ref()) {
-                        write_member(out, key, value)?;
+                        f(key, value);
                     }
                 }
-                out.write_all(b"}")?;
             }
         }
-        out.write_all(b"\n")
     }
 
-    fn write_header<W: Write>(&self, out: &mut W, incident: &Object<'v>) -> io::Result<()> {
+    /// Writes the record as one line of JSON, newline included, with its
+    /// `record_id` when one is given.
+    pub fn write_json<W: Write>(&self, out: &mut W, record_id: Option<&str>) -> io::Result<()> {
         out.write_all(b"{\"incident_id\":")?;
         write_str(out, self.incident_id().unwrap_or(""))?;
         out.write_all(b",\"event_type\":")?;
         write_str(out, self.kind.as_str())?;
-        for key in ["hash_id", "updated_id"] {
-            if let Some(value) = incident.get(key) {
-                write_member(out, key, value)?;
+        if let Some(id) = record_id {
+            out.write_all(b",\"record_id\":")?;
+            write_str(out, id)?;
+        }
+        let mut result = Ok(());
+        self.for_each_field(|key, value| {
+            if result.is_ok() && !(record_id.is_some() && key == "record_id") {
+                result = write_member(out, key, value);
+            }
+        });
+        result?;
+        out.write_all(b"}\n")
+    }
+
+    /// The timestamp of an event record, in epoch seconds.
+    pub fn timestamp(&self) -> Option<i64> {
+        let value = self.get("timestamp")?;
+        value
+            .as_i64()
+            .or_else(|| value.as_f64().map(|f| f as i64))
+            .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+    }
+}
+
+/// The record's deterministic identifier: 32 hex digits of a SHA-256 over the
+/// incident key, the kind, and the record's content without [`VOLATILE`]
+/// keys (for an incident record: its time and acknowledgement). The id a
+/// record already carries is kept.
+pub fn record_id(record: &Record<'_, '_>) -> String {
+    if let Some(id) = record.get("record_id").and_then(|v| v.as_str()) {
+        return id.to_owned();
+    }
+    let mut text = Vec::with_capacity(512);
+    text.extend_from_slice(record.incident_id().unwrap_or("").as_bytes());
+    text.push(0);
+    text.extend_from_slice(record.kind().as_str().as_bytes());
+    let mut fields: Vec<(&str, &Value<'_>)> = Vec::with_capacity(48);
+    match record.kind() {
+        Kind::Incident => {
+            for key in ["timestamp", "acknowledged"] {
+                if let Some(value) = record.get(key) {
+                    fields.push((key, value));
+                }
             }
         }
-        Ok(())
+        Kind::Event => record.for_each_field(|key, value| {
+            if !VOLATILE.contains(&key) {
+                fields.push((key, value));
+            }
+        }),
+    }
+    fields.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    for (key, value) in fields {
+        text.push(0);
+        text.extend_from_slice(key.as_bytes());
+        text.push(0);
+        canonical(value, &mut text);
+    }
+    let digest = Sha256::digest(&text);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON with object keys sorted at every level, so that key order, which
+/// consoles and tools do not keep, does not change an identity.
+fn canonical(value: &Value<'_>, out: &mut Vec<u8>) {
+    match value {
+        Value::Object(object) => {
+            let mut members: Vec<_> = object.iter().collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (key, value)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = write_str(out, key);
+                out.push(b':');
+                canonical(value, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                canonical(item, out);
+            }
+            out.push(b']');
+        }
+        other => {
+            let _ = other.write(out);
+        }
     }
 }
 
@@ -251,7 +369,7 @@ mod tests {
             .iter()
             .map(|r| {
                 let mut out = Vec::new();
-                r.write_json(&mut out).unwrap();
+                r.write_json(&mut out, None).unwrap();
                 serde_json::from_slice(&out).unwrap()
             })
             .collect();

@@ -3,7 +3,8 @@
 //! Data moves through the modules in this order:
 //!
 //! - [`console`]: the Console API client (URL, token, feed pages, errors);
-//! - [`poll`] and [`state`]: the polling loop and the checkpoint it saves;
+//! - [`poll`], [`state`] and [`dedup`]: the polling loop, the checkpoint it
+//!   saves, and what it remembers of each incident written;
 //! - [`flatten`]: incidents viewed as the flat records Sekoia's intake expects;
 //! - [`ecs`]: those records mapped to ECS;
 //! - [`ndjson`]: framing of input documents and buffered line output.
@@ -13,6 +14,7 @@
 //! options and wire these modules together.
 
 pub mod console;
+pub mod dedup;
 pub mod demo;
 pub mod ecs;
 pub mod exit;

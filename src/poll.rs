@@ -19,8 +19,9 @@ use simd_json::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::console::{ApiError, Client, Filters, Page, PageRequest};
+use crate::dedup::{self, Seen};
 use crate::exit;
-use crate::flatten;
+use crate::flatten::{self, Kind};
 use crate::state::{State, StateError};
 
 /// The feed name recorded in the state file.
@@ -50,6 +51,8 @@ pub struct Options {
     /// never gives up on a console that may come back.
     pub once_attempts: usize,
     pub filters: Filters,
+    /// Incidents remembered for skipping events already written.
+    pub remember: usize,
 }
 
 /// Counters reported at exit.
@@ -58,6 +61,8 @@ pub struct Summary {
     pub pages: u64,
     pub incidents: u64,
     pub records: u64,
+    /// Events not written again because an earlier run or page wrote them.
+    pub repeats_skipped: u64,
     pub retries: u64,
 }
 
@@ -226,7 +231,8 @@ impl<W: Write> Poller<'_, W> {
         })
     }
 
-    /// Appends the lines of one incident and returns its `updated_id`.
+    /// Appends the lines of one incident that were not written before and
+    /// returns its `updated_id`.
     fn write_incident(&mut self, raw: &str, lines: &mut Vec<u8>) -> Option<u64> {
         let mut scratch = raw.as_bytes().to_vec();
         let parsed = simd_json::to_borrowed_value(&mut scratch);
@@ -234,9 +240,37 @@ impl<W: Write> Poller<'_, W> {
         let updated_id = incident
             .and_then(|o| o.get("updated_id"))
             .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+        let key = incident
+            .and_then(|o| o.get("id").or_else(|| o.get("hash_id")))
+            .and_then(|v| v.as_str());
 
-        let records = match (self.options.emit, incident.map(flatten::incident_records)) {
-            (Emit::Events, Some(Ok(records))) => records,
+        // The whole incident at this update was written already (a page read
+        // again after a restart).
+        let seen = key.and_then(|k| self.state.incidents.get(k));
+        if let (Some(seen), Some(id)) = (seen, updated_id)
+            && seen.updated_id >= id
+        {
+            return updated_id;
+        }
+        let mut seen = seen.cloned().unwrap_or_default();
+        seen.updated_id = updated_id.unwrap_or(seen.updated_id);
+
+        match (self.options.emit, incident.map(flatten::incident_records)) {
+            (Emit::Events, Some(Ok(records))) => {
+                for record in &records {
+                    let id = flatten::record_id(record);
+                    if record.kind() == Kind::Event {
+                        let timestamp = record.timestamp();
+                        if seen.has_event(timestamp, &id) {
+                            self.summary.repeats_skipped += 1;
+                            continue;
+                        }
+                        seen.add_event(timestamp, id.clone());
+                    }
+                    record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
+                    self.summary.records += 1;
+                }
+            }
             (Emit::Events, problem) => {
                 // The raw incident is still a valid input to canary-transform,
                 // so it goes out as it is rather than being dropped.
@@ -247,19 +281,25 @@ impl<W: Write> Poller<'_, W> {
                 tracing::warn!(reason, "Incident cannot be flattened; writing it as received.");
                 write_raw(raw, lines);
                 self.summary.records += 1;
-                return updated_id;
             }
             (Emit::Incidents, _) => {
                 write_raw(raw, lines);
                 self.summary.records += 1;
-                return updated_id;
             }
-        };
-        for record in &records {
-            record.write_json(lines).expect("writing to a Vec cannot fail");
         }
-        self.summary.records += records.len() as u64;
+        if let Some(key) = key {
+            self.remember(key, seen);
+        }
         updated_id
+    }
+
+    fn remember(&mut self, key: &str, seen: Seen) {
+        match self.state.incidents.get_mut(key) {
+            Some(slot) => *slot = seen,
+            None => {
+                self.state.incidents.insert(key.to_owned(), seen);
+            }
+        }
     }
 
     fn save(&mut self, watermark: u64) -> Result<(), RunError> {
@@ -267,6 +307,7 @@ impl<W: Write> Poller<'_, W> {
             return Ok(());
         }
         self.state.watermark = watermark;
+        dedup::evict(&mut self.state.incidents, self.options.remember);
         if let Some(path) = &self.options.state_file {
             self.state.save(path)?;
         }

@@ -5,11 +5,14 @@
 //! state or the new one. The polling loop saves it only after the lines it
 //! covers have been written and flushed.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::dedup::Seen;
 
 /// The only layout this version reads and writes.
 pub const VERSION: u32 = 1;
@@ -27,6 +30,9 @@ pub struct State {
     pub watermark: u64,
     /// When this state was saved, RFC 3339 UTC; for people reading the file.
     pub saved_at: String,
+    /// What was written of each recent incident, by incident key.
+    #[serde(default)]
+    pub incidents: BTreeMap<String, Seen>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +59,7 @@ impl State {
             feed: feed.to_owned(),
             watermark: 0,
             saved_at: String::new(),
+            incidents: BTreeMap::new(),
         }
     }
 
@@ -126,7 +133,7 @@ mod tests {
 
         let on_disk: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
         let keys: Vec<&str> = on_disk.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, ["console", "feed", "saved_at", "version", "watermark"]);
+        assert_eq!(keys, ["console", "feed", "incidents", "saved_at", "version", "watermark"]);
         assert_eq!(on_disk["version"], 1);
         assert_eq!(on_disk["watermark"], 152);
         assert_eq!(on_disk["console"], "https://a.canary.tools/");

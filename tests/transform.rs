@@ -88,7 +88,7 @@ fn every_input_shape_gives_the_same_events() {
         let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
         let object = simd_json::prelude::ValueAsObject::as_object(&value).unwrap();
         for record in canary_pipe::flatten::incident_records(object).unwrap() {
-            record.write_json(&mut flat).unwrap();
+            record.write_json(&mut flat, None).unwrap();
         }
     }
     assert_eq!(lines(&transform(&[], &flat)), expected);

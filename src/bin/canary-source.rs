@@ -74,6 +74,12 @@ struct Args {
     #[arg(long)]
     event_limit: Option<u32>,
 
+    /// Incidents remembered (in the state file) so that one coming back with
+    /// new events or a new acknowledgement sends only what is new. The least
+    /// recently updated are forgotten first.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    remember_incidents: u64,
+
     /// Serve the built-in demo incidents from a console on 127.0.0.1 and pull
     /// them through the same client.
     #[arg(long, conflicts_with_all = ["console", "auth_token_file"])]
@@ -136,6 +142,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
                 node_id: args.node_id,
                 event_limit: args.event_limit,
             },
+            remember: args.remember_incidents as usize,
         };
         let client = Client::new(console, &token, Duration::from_secs(args.timeout_secs))
             .context("cannot build the HTTP client")?;
@@ -154,6 +161,7 @@ fn finish(result: Result<poll::Summary, poll::RunError>) -> i32 {
                 pages = summary.pages,
                 incidents = summary.incidents,
                 records = summary.records,
+                repeats_skipped = summary.repeats_skipped,
                 retries = summary.retries,
                 "Finished."
             );

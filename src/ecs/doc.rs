@@ -45,6 +45,7 @@ pub struct Document<'a> {
 
 #[derive(Serialize)]
 pub struct Event<'a> {
+    pub id: String,
     pub kind: &'static str,
     pub category: [&'static str; 1],
     #[serde(rename = "type")]

@@ -128,11 +128,13 @@ impl<'a> Shared<'a> {
     }
 }
 
-// TODO: Add event.severity and event.risk_score per logtype, and an event.id
-// derived from the incident key and event time so re-sent events can be
-// deduplicated; Sekoia has neither, so they wait for a decision on the scheme.
+// TODO: Add event.severity and event.risk_score per logtype (issue 4); Sekoia
+// has neither.
 fn event<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Event<'a> {
     Event {
+        // The source's id when the record carries one, else the same value
+        // computed here, so a SIEM can drop events it already holds.
+        id: crate::flatten::record_id(record),
         // Sekoia marks only incident records as alerts; every Canary record is one.
         kind: "alert",
         category: ["intrusion_detection"],
