@@ -48,6 +48,8 @@ const VOLATILE: [&str; 12] = [
 pub enum Kind {
     Incident,
     Event,
+    /// An entry of the console's audit trail (`--feed audit`).
+    Audit,
 }
 
 impl Kind {
@@ -55,6 +57,7 @@ impl Kind {
         match self {
             Kind::Incident => "incident",
             Kind::Event => "event",
+            Kind::Audit => "audit",
         }
     }
 }
@@ -81,7 +84,9 @@ enum Source<'a, 'v> {
 pub enum NotARecord {
     #[error("no \"incident_id\" and no incident \"id\"")]
     NoIncidentId,
-    #[error("\"event_type\" is {0}, expected \"incident\" or \"event\"")]
+    #[error("audit record without an \"id\"")]
+    NoAuditId,
+    #[error("\"event_type\" is {0}, expected \"incident\", \"event\" or \"audit\"")]
     BadEventType(String),
 }
 
@@ -91,6 +96,13 @@ impl<'a, 'v> Record<'a, 'v> {
         let kind = match object.get("event_type").map(|v| (v.as_str(), v)) {
             Some((Some("incident"), _)) => Kind::Incident,
             Some((Some("event"), _)) => Kind::Event,
+            Some((Some("audit"), _)) => {
+                // Audit entries belong to no incident; their own id names them.
+                if object.get("id").is_none() {
+                    return Err(NotARecord::NoAuditId);
+                }
+                return Ok(Record { kind: Kind::Audit, source: Source::Flat(object) });
+            }
             Some((_, other)) => return Err(NotARecord::BadEventType(short(other))),
             None => return Err(NotARecord::BadEventType("missing".into())),
         };
@@ -183,10 +195,12 @@ impl<'a, 'v> Record<'a, 'v> {
     /// Writes the record as one line of JSON, newline included, with its
     /// `record_id` when one is given.
     pub fn write_json<W: Write>(&self, out: &mut W, record_id: Option<&str>) -> io::Result<()> {
-        out.write_all(b"{\"incident_id\":")?;
-        write_str(out, self.incident_id().unwrap_or(""))?;
-        out.write_all(b",\"event_type\":")?;
+        out.write_all(b"{\"event_type\":")?;
         write_str(out, self.kind.as_str())?;
+        if let Some(incident_id) = self.incident_id() {
+            out.write_all(b",\"incident_id\":")?;
+            write_str(out, incident_id)?;
+        }
         if let Some(id) = record_id {
             out.write_all(b",\"record_id\":")?;
             write_str(out, id)?;
@@ -232,6 +246,7 @@ pub fn record_id(record: &Record<'_, '_>) -> String {
                 }
             }
         }
+        Kind::Audit => record.for_each_field(|key, value| fields.push((key, value))),
         Kind::Event => record.for_each_field(|key, value| {
             if !VOLATILE.contains(&key) {
                 fields.push((key, value));

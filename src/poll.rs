@@ -169,7 +169,7 @@ impl<W: Write> Poller<'_, W> {
             };
 
             lines.clear();
-            for raw in &page.incidents {
+            for raw in &page.items {
                 match self.write_incident(raw.get(), &mut lines) {
                     Some(id) if id > max => max = id,
                     _ => in_order = false,
@@ -178,9 +178,9 @@ impl<W: Write> Poller<'_, W> {
             max = max.max(page.max_updated_id.unwrap_or(0));
             self.out.write_all(&lines).and_then(|()| self.out.flush()).map_err(RunError::Output)?;
             self.summary.pages += 1;
-            self.summary.incidents += page.incidents.len() as u64;
+            self.summary.incidents += page.items.len() as u64;
             tracing::info!(
-                incidents = page.incidents.len(),
+                incidents = page.items.len(),
                 watermark = max,
                 pages = self.summary.pages,
                 "Page written."
@@ -319,7 +319,7 @@ impl<W: Write> Poller<'_, W> {
 /// an empty page (which would otherwise loop on a console that keeps
 /// returning a cursor).
 fn next_cursor(page: Page) -> Option<String> {
-    if page.incidents.is_empty() { None } else { page.next_cursor }
+    if page.items.is_empty() { None } else { page.next_cursor }
 }
 
 /// One incident on one line; a console that pretty-prints would otherwise

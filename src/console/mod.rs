@@ -23,6 +23,9 @@ pub const TOKEN_HEADER: &str = "X-Canary-Auth-Token";
 /// unacknowledged ones loses whatever a human acknowledges between polls.
 const INCIDENTS_PATH: &str = "api/v1/incidents/all";
 
+/// Feed path of the console's audit trail, newest entries first.
+const AUDIT_PATH: &str = "api/v1/audit_trail/fetch";
+
 /// Where the console is: `https://<hash>.canary.tools` or a full base URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsoleUrl(Url);
@@ -242,11 +245,11 @@ pub struct Filters {
     pub event_limit: Option<u32>,
 }
 
-/// One decoded page of `/api/v1/incidents/all`.
+/// One decoded page of the incident feed or of the audit trail.
 #[derive(Debug)]
 pub struct Page {
-    /// Each incident exactly as the console sent it.
-    pub incidents: Vec<Box<RawValue>>,
+    /// Each incident (or audit entry) exactly as the console sent it.
+    pub items: Vec<Box<RawValue>>,
     /// The highest `updated_id` on this page, when the console says.
     pub max_updated_id: Option<u64>,
     /// `cursor.next`; `None` on the last page.
@@ -257,6 +260,7 @@ pub struct Page {
 struct PageBody {
     result: Option<String>,
     message: Option<String>,
+    #[serde(alias = "audit_trail")]
     incidents: Option<Vec<Box<RawValue>>>,
     max_updated_id: Option<serde_json::Value>,
     cursor: Option<CursorBody>,
@@ -302,6 +306,22 @@ impl Client {
         &self.base
     }
 
+    /// Fetches one page of the audit trail: the newest entries first, then
+    /// older ones by cursor.
+    pub async fn audit_page(&self, cursor: Option<&str>, limit: u32) -> Result<Page, ApiError> {
+        let mut url = self.base.as_url().join(AUDIT_PATH).expect("constant path joins");
+        {
+            let mut query = url.query_pairs_mut();
+            match cursor {
+                // The audit trail refuses `limit` together with a cursor.
+                Some(cursor) => query.append_pair("cursor", cursor),
+                None => query.append_pair("limit", &limit.to_string()),
+            };
+            query.append_pair("tz", "UTC");
+        }
+        self.get_page(url).await
+    }
+
     /// Fetches one page of the incident feed.
     pub async fn incidents_page(&self, request: &PageRequest<'_>) -> Result<Page, ApiError> {
         let mut url = self.base.as_url().join(INCIDENTS_PATH).expect("constant path joins");
@@ -328,7 +348,10 @@ impl Client {
             query.append_pair("shrink", "true");
             query.append_pair("tz", "UTC");
         }
+        self.get_page(url).await
+    }
 
+    async fn get_page(&self, url: Url) -> Result<Page, ApiError> {
         let response = self.http.get(url).send().await.map_err(ApiError::from_transport)?;
         let status = response.status().as_u16();
         let retry_after = response
@@ -378,10 +401,11 @@ fn decode_page(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Resul
         }
         return Err(ApiError::Api(message));
     }
-    let incidents =
-        body.incidents.ok_or_else(|| ApiError::Decode("no \"incidents\" list".into()))?;
+    let items = body
+        .incidents
+        .ok_or_else(|| ApiError::Decode("no \"incidents\" or \"audit_trail\" list".into()))?;
     Ok(Page {
-        incidents,
+        items,
         max_updated_id: body.max_updated_id.as_ref().and_then(as_id),
         next_cursor: body.cursor.and_then(|c| c.next).filter(|c| !c.is_empty()),
     })
@@ -462,7 +486,7 @@ mod tests {
         .unwrap();
         assert_eq!(page.max_updated_id, Some(12));
         assert_eq!(page.next_cursor.as_deref(), Some("abc"));
-        assert_eq!(page.incidents.len(), 1);
+        assert_eq!(page.items.len(), 1);
         let last = decode_page(200, None, br#"{"incidents":[],"cursor":{"next":null}}"#).unwrap();
         assert_eq!(last.next_cursor, None);
         assert_eq!(last.max_updated_id, None);

@@ -24,6 +24,9 @@ use serde_json::{Value, json};
 
 use crate::console::{TOKEN_HEADER, Token, as_id};
 
+mod audit;
+pub mod generate;
+
 /// The built-in incidents: every common logtype, tokens with geoip and
 /// headers, a multi-event incident, two flocks.
 const BUILTIN: &str = include_str!("incidents.json");
@@ -40,13 +43,13 @@ pub struct Console {
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     token: Token,
     data: Mutex<Data>,
 }
 
 #[derive(Default)]
-struct Data {
+pub(crate) struct Data {
     /// Incidents ordered by `updated_id`.
     incidents: Vec<Value>,
     /// The console-wide modification counter: the highest `updated_id` given.
@@ -55,6 +58,8 @@ struct Data {
     requests: Vec<String>,
     /// Failures to answer the next feed requests with, in order.
     faults: VecDeque<Fault>,
+    /// Audit trail entries, oldest first.
+    audit: Vec<Value>,
 }
 
 /// A failure the console can be told to answer with, once per entry.
@@ -77,6 +82,7 @@ impl Console {
         let app = Router::new()
             .route("/api/v1/ping", get(ping))
             .route("/api/v1/incidents/all", get(incidents_all))
+            .route("/api/v1/audit_trail/fetch", get(audit::fetch))
             .with_state(shared.clone());
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -169,7 +175,7 @@ impl Cursor {
     }
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({"message": message, "result": "error"}))).into_response()
 }
 

@@ -1,0 +1,1 @@
+//! Generated demo incidents at any size (placeholder until it is written).
