@@ -29,6 +29,10 @@ pub struct Seen {
     /// Ids of written events without a timestamp, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub untimed: Vec<String>,
+    /// The incident is acknowledged on the console (seen in the feed, or
+    /// acknowledged by this source), so `--acknowledge` leaves it alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acknowledged: bool,
 }
 
 impl Seen {

@@ -1,31 +1,55 @@
-//! The polling loop: drain the feed from the watermark, write every incident
+//! The polling loop: drain a feed from the watermark, write every new record
 //! out, then move the checkpoint.
 //!
-//! One drain asks for `incidents_since=<watermark>` and follows `cursor.next`
-//! until the last page. The new watermark is the running maximum of every
-//! incident's `updated_id` and every page's `max_updated_id`. It is saved
-//! only after the lines it covers are written and flushed: after each page
-//! while the feed has come in ascending `updated_id` order (so a long backfill
-//! that is interrupted resumes where it was), otherwise once at the end of
-//! the drain. Failed requests are retried with exponential backoff and jitter.
+//! One drain of the incident feed asks for `incidents_since=<watermark>` and
+//! follows `cursor.next` until the last page. The new watermark is the running
+//! maximum of every incident's `updated_id` and every page's `max_updated_id`.
+//! It is saved only after the lines it covers are written and flushed: after
+//! each page while the feed comes in ascending `updated_id` order (so an
+//! interrupted backfill resumes where it was), otherwise once at the end. A
+//! cursor that stops working restarts the drain from what was saved; what
+//! [`crate::dedup`] remembers keeps that from repeating events.
+//!
+//! The audit trail comes newest first, so its drain reads back to the last
+//! entry written and saves its watermark (the highest entry `id`) at the end.
+//!
+//! Requests are retried with exponential backoff and jitter, honouring
+//! `Retry-After`; every failure is one warning naming its kind.
 
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use simd_json::BorrowedValue as Value;
 use simd_json::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::console::{ApiError, Client, Filters, Page, PageRequest};
 use crate::dedup::{self, Seen};
 use crate::exit;
-use crate::flatten::{self, Kind};
+use crate::flatten::{self, Kind, Record};
 use crate::state::{State, StateError};
 
-/// The feed name recorded in the state file.
-pub const FEED: &str = "incidents";
+/// Which console feed to pull.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Feed {
+    /// `/api/v1/incidents/all`: every incident, acknowledged or not.
+    Incidents,
+    /// `/api/v1/audit_trail/fetch`: who did what on the console.
+    Audit,
+}
+
+impl Feed {
+    /// The feed name recorded in the state file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feed::Incidents => "incidents",
+            Feed::Audit => "audit",
+        }
+    }
+}
 
 /// What the source writes per incident.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,11 +65,15 @@ pub struct Options {
     /// Names the console in the state file: its base URL, or `demo` for the
     /// demo console whose port changes every run.
     pub console_name: String,
+    pub feed: Feed,
     pub page_size: u32,
     pub interval: Duration,
     pub once: bool,
     pub emit: Emit,
     pub state_file: Option<PathBuf>,
+    /// Where to write the new state instead of `state_file`, for pipelines
+    /// that commit it only once the sink accepted the data.
+    pub state_out: Option<PathBuf>,
     pub max_backoff: Duration,
     /// Attempts per request before a `--once` run gives up; polling forever
     /// never gives up on a console that may come back.
@@ -53,6 +81,10 @@ pub struct Options {
     pub filters: Filters,
     /// Incidents remembered for skipping events already written.
     pub remember: usize,
+    /// Acknowledge each incident once its records are written and saved.
+    pub acknowledge: bool,
+    /// Where a first run without state starts: incidents created after this.
+    pub since: Option<jiff::Timestamp>,
 }
 
 /// Counters reported at exit.
@@ -63,6 +95,7 @@ pub struct Summary {
     pub records: u64,
     /// Events not written again because an earlier run or page wrote them.
     pub repeats_skipped: u64,
+    pub acknowledged: u64,
     pub retries: u64,
 }
 
@@ -75,6 +108,9 @@ pub enum RunError {
     Unavailable(ApiError),
     #[error("{0}")]
     Console(ApiError),
+    /// A follow-up page failed in a way its cursor will not recover from.
+    #[error("the console no longer accepts the paging cursor: {0}")]
+    CursorLost(ApiError),
     #[error("cannot write to stdout: {0}")]
     Output(io::Error),
     #[error(transparent)]
@@ -87,10 +123,13 @@ impl RunError {
             RunError::Auth(_) => exit::AUTH,
             RunError::Unavailable(_) => exit::UNAVAILABLE,
             RunError::Output(_) => exit::OUTPUT,
-            RunError::Console(_) | RunError::State(_) => exit::FAILURE,
+            RunError::Console(_) | RunError::CursorLost(_) | RunError::State(_) => exit::FAILURE,
         }
     }
 }
+
+/// Restarts of one drain after lost cursors before the drain fails.
+const CURSOR_RESTARTS: u32 = 3;
 
 /// Polls until `--once` is done, the run is cancelled, or a fatal error.
 pub async fn run<W: Write>(
@@ -100,27 +139,33 @@ pub async fn run<W: Write>(
     stop: CancellationToken,
 ) -> Result<Summary, RunError> {
     let console = &options.console_name;
+    let feed = options.feed.name();
     let state = match &options.state_file {
-        Some(path) => State::load(path, console, FEED)?,
+        Some(path) => State::load(path, console, feed)?,
         None => None,
     };
-    let state = state.unwrap_or_else(|| State::new(console, FEED));
-    tracing::info!(console = %client.console(), watermark = state.watermark, "Starting.");
+    let fresh = state.is_none();
+    let state = state.unwrap_or_else(|| State::new(console, feed));
+    tracing::info!(console = %client.console(), feed, watermark = state.watermark, "Starting.");
 
     let mut poller = Poller {
         client,
         options,
         out,
         state,
+        since: options.since.filter(|_| fresh),
         summary: Summary::default(),
         retries: AtomicU64::new(0),
+        progress: progress_bar(),
     };
     loop {
         match poller.drain(&stop).await {
             Ok(()) => {}
             // Polling forever outlives a console that misbehaves for a while;
-            // only a rejected token or a broken output ends it.
-            Err(RunError::Console(err) | RunError::Unavailable(err)) if !options.once => {
+            // only a rejected token, the state or a broken output ends it.
+            Err(RunError::Console(err) | RunError::Unavailable(err) | RunError::CursorLost(err))
+                if !options.once =>
+            {
                 tracing::error!(kind = err.kind(), error = %err, "Poll failed; trying again at the next interval.");
             }
             Err(err) => return Err(err),
@@ -133,8 +178,26 @@ pub async fn run<W: Write>(
             _ = stop.cancelled() => break,
         }
     }
+    // A pipeline commits the state file it was promised, changed or not.
+    if options.state_out.is_some() {
+        poller.write_state()?;
+    }
+    if let Some(bar) = &poller.progress {
+        bar.finish_and_clear();
+    }
     poller.summary.retries = poller.retries.load(Ordering::Relaxed);
     Ok(poller.summary)
+}
+
+/// A spinner with counts when stderr is a terminal; otherwise each page is
+/// one log line.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Some(bar)
 }
 
 struct Poller<'a, W> {
@@ -142,26 +205,50 @@ struct Poller<'a, W> {
     options: &'a Options,
     out: W,
     state: State,
+    /// `--since`, until the first drain has set a watermark.
+    since: Option<jiff::Timestamp>,
     summary: Summary,
     retries: AtomicU64,
+    progress: Option<indicatif::ProgressBar>,
 }
 
 impl<W: Write> Poller<'_, W> {
     async fn drain(&mut self, stop: &CancellationToken) -> Result<(), RunError> {
+        if self.options.feed == Feed::Audit {
+            return self.drain_audit(stop).await;
+        }
+        self.retry_acknowledgements().await?;
+        let mut restarts = 0;
+        loop {
+            match self.drain_incidents(stop).await {
+                Err(RunError::CursorLost(err)) if restarts < CURSOR_RESTARTS => {
+                    restarts += 1;
+                    tracing::warn!(
+                        kind = err.kind(),
+                        error = %err,
+                        watermark = self.state.watermark,
+                        "Paging cursor stopped working; restarting from the saved watermark."
+                    );
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn drain_incidents(&mut self, stop: &CancellationToken) -> Result<(), RunError> {
         let since = self.state.watermark;
         let mut max = since;
         let mut in_order = true;
         let mut cursor: Option<String> = None;
         let mut lines = Vec::with_capacity(1 << 16);
+        let created_after = self.since.map(|t| t.strftime("%Y-%m-%d-%H:%M:%S").to_string());
 
         loop {
-            let request = match &cursor {
-                None => PageRequest::First {
-                    since,
-                    limit: self.options.page_size,
-                    filters: &self.options.filters,
-                },
-                Some(cursor) => PageRequest::Next { cursor },
+            let (limit, filters) = (self.options.page_size, &self.options.filters);
+            let request = match (&cursor, &created_after) {
+                (Some(cursor), _) => PageRequest::Next { cursor },
+                (None, Some(time)) => PageRequest::CreatedAfter { time: time.clone(), limit, filters },
+                (None, None) => PageRequest::First { since, limit, filters },
             };
             let page = tokio::select! {
                 page = self.fetch(&request) => page?,
@@ -169,60 +256,136 @@ impl<W: Write> Poller<'_, W> {
             };
 
             lines.clear();
+            let mut to_acknowledge = Vec::new();
             for raw in &page.items {
-                match self.write_incident(raw.get(), &mut lines) {
+                let written = self.write_incident(raw.get(), &mut lines);
+                match written.updated_id {
                     Some(id) if id > max => max = id,
                     _ => in_order = false,
                 }
+                to_acknowledge.extend(written.acknowledge);
             }
             max = max.max(page.max_updated_id.unwrap_or(0));
             self.out.write_all(&lines).and_then(|()| self.out.flush()).map_err(RunError::Output)?;
-            self.summary.pages += 1;
-            self.summary.incidents += page.items.len() as u64;
-            tracing::info!(
-                incidents = page.items.len(),
-                watermark = max,
-                pages = self.summary.pages,
-                "Page written."
-            );
+            self.page_done(page.items.len(), max);
 
             if in_order {
                 self.save(max)?;
+            }
+            if !to_acknowledge.is_empty() {
+                // Acknowledged only once written and saved: the memory of
+                // what was written goes to disk even when the watermark
+                // cannot move yet.
+                if !in_order {
+                    self.write_state()?;
+                }
+                self.acknowledge(to_acknowledge).await?;
             }
             match next_cursor(page) {
                 Some(next) => cursor = Some(next),
                 None => break,
             }
         }
+        self.save(max)?;
+        self.since = None;
+        Ok(())
+    }
+
+    async fn drain_audit(&mut self, stop: &CancellationToken) -> Result<(), RunError> {
+        let since = self.state.watermark;
+        let mut max = since;
+        let mut cursor: Option<String> = None;
+        let mut lines = Vec::with_capacity(1 << 16);
+
+        loop {
+            let page = tokio::select! {
+                page = self.fetch_audit(cursor.as_deref()) => page?,
+                _ = stop.cancelled() => return Ok(()),
+            };
+            lines.clear();
+            let mut reached_written = false;
+            for raw in &page.items {
+                match self.write_audit(raw.get(), since, &mut lines) {
+                    Some(id) => max = max.max(id),
+                    None => reached_written = true,
+                }
+            }
+            self.out.write_all(&lines).and_then(|()| self.out.flush()).map_err(RunError::Output)?;
+            self.page_done(page.items.len(), max);
+            match next_cursor(page) {
+                Some(next) if !reached_written => cursor = Some(next),
+                _ => break,
+            }
+        }
         self.save(max)
     }
 
-    /// Fetches one page, retrying what may pass later.
-    async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, RunError> {
-        let mut backoff = ExponentialBuilder::default()
+    fn page_done(&mut self, items: usize, watermark: u64) {
+        self.summary.pages += 1;
+        self.summary.incidents += items as u64;
+        match &self.progress {
+            Some(bar) => bar.set_message(format!(
+                "{} pages, {} items, {} records, watermark {watermark}",
+                self.summary.pages, self.summary.incidents, self.summary.records
+            )),
+            None => tracing::info!(
+                items,
+                records = self.summary.records,
+                watermark,
+                pages = self.summary.pages,
+                "Page written."
+            ),
+        }
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_secs(1))
             .with_max_delay(self.options.max_backoff)
             .with_factor(2.0)
             .with_jitter();
-        backoff = if self.options.once {
+        if self.options.once {
             backoff.with_max_times(self.options.once_attempts.saturating_sub(1))
         } else {
             backoff.without_max_times()
-        };
+        }
+    }
 
+    fn retried(&self, err: &ApiError, delay: Duration) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            kind = err.kind(),
+            error = %err,
+            retry_in_secs = delay.as_secs_f64(),
+            "Console request failed; retrying."
+        );
+    }
+
+    /// Fetches one page, retrying what may pass later. On a cursor, only
+    /// network and HTTP faults are retried: an answer about the request
+    /// itself means the cursor is gone.
+    async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, RunError> {
+        let on_cursor = matches!(request, PageRequest::Next { .. });
         let result = (|| self.client.incidents_page(request))
-            .retry(backoff)
+            .retry(self.backoff())
+            .when(|err| if on_cursor { err.is_transport() } else { err.is_transient() })
+            .adjust(|err, delay| Some(delay?.max(err.retry_after().unwrap_or_default())))
+            .notify(|err, delay| self.retried(err, delay))
+            .await;
+        result.map_err(|err| match err {
+            ApiError::Auth { .. } => RunError::Auth(err),
+            err if on_cursor && !err.is_transport() => RunError::CursorLost(err),
+            err if err.is_transient() => RunError::Unavailable(err),
+            err => RunError::Console(err),
+        })
+    }
+
+    async fn fetch_audit(&self, cursor: Option<&str>) -> Result<Page, RunError> {
+        let result = (|| self.client.audit_page(cursor, self.options.page_size))
+            .retry(self.backoff())
             .when(ApiError::is_transient)
             .adjust(|err, delay| Some(delay?.max(err.retry_after().unwrap_or_default())))
-            .notify(|err, delay| {
-                self.retries.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    kind = err.kind(),
-                    error = %err,
-                    retry_in_secs = delay.as_secs_f64(),
-                    "Console request failed; retrying."
-                );
-            })
+            .notify(|err, delay| self.retried(err, delay))
             .await;
         result.map_err(|err| match err {
             ApiError::Auth { .. } => RunError::Auth(err),
@@ -231,18 +394,17 @@ impl<W: Write> Poller<'_, W> {
         })
     }
 
-    /// Appends the lines of one incident that were not written before and
-    /// returns its `updated_id`.
-    fn write_incident(&mut self, raw: &str, lines: &mut Vec<u8>) -> Option<u64> {
+    /// Appends the lines of one incident that were not written before.
+    fn write_incident(&mut self, raw: &str, lines: &mut Vec<u8>) -> Written {
         let mut scratch = raw.as_bytes().to_vec();
         let parsed = simd_json::to_borrowed_value(&mut scratch);
         let incident = parsed.as_ref().ok().and_then(|v| v.as_object());
-        let updated_id = incident
-            .and_then(|o| o.get("updated_id"))
-            .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+        let updated_id = incident.and_then(|o| o.get("updated_id")).and_then(as_id);
         let key = incident
             .and_then(|o| o.get("id").or_else(|| o.get("hash_id")))
-            .and_then(|v| v.as_str());
+            .and_then(|v| v.as_str())
+            .filter(|k| !k.is_empty());
+        let mut written = Written { updated_id, acknowledge: None };
 
         // The whole incident at this update was written already (a page read
         // again after a restart).
@@ -250,27 +412,13 @@ impl<W: Write> Poller<'_, W> {
         if let (Some(seen), Some(id)) = (seen, updated_id)
             && seen.updated_id >= id
         {
-            return updated_id;
+            return written;
         }
         let mut seen = seen.cloned().unwrap_or_default();
         seen.updated_id = updated_id.unwrap_or(seen.updated_id);
 
         match (self.options.emit, incident.map(flatten::incident_records)) {
-            (Emit::Events, Some(Ok(records))) => {
-                for record in &records {
-                    let id = flatten::record_id(record);
-                    if record.kind() == Kind::Event {
-                        let timestamp = record.timestamp();
-                        if seen.has_event(timestamp, &id) {
-                            self.summary.repeats_skipped += 1;
-                            continue;
-                        }
-                        seen.add_event(timestamp, id.clone());
-                    }
-                    record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
-                    self.summary.records += 1;
-                }
-            }
+            (Emit::Events, Some(Ok(records))) => self.write_new_records(&records, &mut seen, lines),
             (Emit::Events, problem) => {
                 // The raw incident is still a valid input to canary-transform,
                 // so it goes out as it is rather than being dropped.
@@ -287,10 +435,66 @@ impl<W: Write> Poller<'_, W> {
                 self.summary.records += 1;
             }
         }
+
+        let on_console = incident
+            .and_then(|o| o.get("description"))
+            .and_then(|d| d.get("acknowledged"))
+            .is_some_and(is_true);
+        seen.acknowledged |= on_console;
         if let Some(key) = key {
+            if self.options.acknowledge && !seen.acknowledged {
+                written.acknowledge = Some(key.to_owned());
+            }
             self.remember(key, seen);
         }
-        updated_id
+        written
+    }
+
+    fn write_new_records(&mut self, records: &[Record<'_, '_>], seen: &mut Seen, lines: &mut Vec<u8>) {
+        for record in records {
+            let id = flatten::record_id(record);
+            if record.kind() == Kind::Event {
+                let timestamp = record.timestamp();
+                if seen.has_event(timestamp, &id) {
+                    self.summary.repeats_skipped += 1;
+                    continue;
+                }
+                seen.add_event(timestamp, id.clone());
+            }
+            record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
+            self.summary.records += 1;
+        }
+    }
+
+    /// Appends one audit entry newer than `since` as a record and returns
+    /// its id; `None` once the entries reach what was written before.
+    fn write_audit(&mut self, raw: &str, since: u64, lines: &mut Vec<u8>) -> Option<u64> {
+        let mut scratch = raw.as_bytes().to_vec();
+        let mut value = match simd_json::to_borrowed_value(&mut scratch) {
+            Ok(value) => value,
+            Err(err) => {
+                tracing::warn!(error = %err, "Audit entry is not JSON; skipping it.");
+                return Some(since);
+            }
+        };
+        let id = value.get("id").and_then(as_id);
+        if id.is_some_and(|id| id <= since) {
+            return None;
+        }
+        let Some(entry) = value.as_object_mut() else {
+            tracing::warn!("Audit entry is not an object; skipping it.");
+            return Some(since);
+        };
+        entry.insert("event_type".into(), Value::from("audit"));
+        match Record::from_flat(entry) {
+            Ok(record) => {
+                let record_id = flatten::record_id(&record);
+                record.write_json(lines, Some(&record_id)).expect("writing to a Vec cannot fail");
+                self.summary.records += 1;
+            }
+            Err(err) => tracing::warn!(reason = %err, "Audit entry has no id; skipping it."),
+        }
+        Some(id.unwrap_or(since))
     }
 
     fn remember(&mut self, key: &str, seen: Seen) {
@@ -302,17 +506,76 @@ impl<W: Write> Poller<'_, W> {
         }
     }
 
+    /// Acknowledges incidents already written and saved; failures wait in
+    /// the state for the next poll, so none is lost or sent twice.
+    async fn acknowledge(&mut self, keys: Vec<String>) -> Result<(), RunError> {
+        for key in keys {
+            let result = (|| self.client.acknowledge(&key))
+                .retry(ExponentialBuilder::default().with_max_times(2).with_jitter())
+                .when(ApiError::is_transient)
+                .notify(|err, delay| self.retried(err, delay))
+                .await;
+            match result {
+                Ok(()) => {
+                    self.summary.acknowledged += 1;
+                    self.state.pending_acks.retain(|k| *k != key);
+                    if let Some(seen) = self.state.incidents.get_mut(&key) {
+                        seen.acknowledged = true;
+                    }
+                }
+                Err(err @ ApiError::Auth { .. }) => return Err(RunError::Auth(err)),
+                Err(err) => {
+                    tracing::warn!(kind = err.kind(), error = %err, incident = %key, "Acknowledgement failed; will try again at the next poll.");
+                    if !self.state.pending_acks.contains(&key) {
+                        self.state.pending_acks.push(key);
+                    }
+                }
+            }
+        }
+        self.write_state()
+    }
+
+    async fn retry_acknowledgements(&mut self) -> Result<(), RunError> {
+        if !self.options.acknowledge || self.state.pending_acks.is_empty() {
+            return Ok(());
+        }
+        let pending = self.state.pending_acks.clone();
+        self.acknowledge(pending).await
+    }
+
+    /// Moves the watermark forward and saves the state with it.
     fn save(&mut self, watermark: u64) -> Result<(), RunError> {
         if watermark <= self.state.watermark {
             return Ok(());
         }
         self.state.watermark = watermark;
         dedup::evict(&mut self.state.incidents, self.options.remember);
-        if let Some(path) = &self.options.state_file {
+        self.write_state()
+    }
+
+    fn write_state(&mut self) -> Result<(), RunError> {
+        if let Some(path) = self.options.state_out.as_ref().or(self.options.state_file.as_ref()) {
             self.state.save(path)?;
         }
         Ok(())
     }
+}
+
+/// What writing one incident found.
+struct Written {
+    updated_id: Option<u64>,
+    /// The incident key to acknowledge, with `--acknowledge`.
+    acknowledge: Option<String>,
+}
+
+/// An id sent either as a number or as a digit string.
+fn as_id(value: &Value<'_>) -> Option<u64> {
+    value.as_u64().or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// The console's booleans are the strings "True" and "False".
+fn is_true(value: &Value<'_>) -> bool {
+    value.as_bool().unwrap_or(false) || value.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
 }
 
 /// The cursor of the next page, unless this one was the last: no cursor, or

@@ -33,6 +33,10 @@ pub struct State {
     /// What was written of each recent incident, by incident key.
     #[serde(default)]
     pub incidents: BTreeMap<String, Seen>,
+    /// Incidents written out whose acknowledgement (`--acknowledge`) has not
+    /// succeeded yet; tried again on every poll.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_acks: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +64,7 @@ impl State {
             watermark: 0,
             saved_at: String::new(),
             incidents: BTreeMap::new(),
+            pending_acks: Vec::new(),
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use canary_pipe::console::{Client, ConsoleUrl, Filters, Token};
 use canary_pipe::logging::{self, LogFormat};
-use canary_pipe::poll::{self, Emit, Options};
+use canary_pipe::poll::{self, Emit, Feed, Options};
 use canary_pipe::{demo, exit};
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
@@ -32,6 +32,26 @@ struct Args {
     /// Checkpoint file; without one every run starts from the beginning.
     #[arg(long, value_name = "PATH")]
     state_file: Option<PathBuf>,
+
+    /// Write the new state here instead of --state-file, for a pipeline that
+    /// moves it over --state-file only after its sink accepted the data.
+    /// Needs --once.
+    #[arg(long, value_name = "PATH", requires = "once")]
+    state_out: Option<PathBuf>,
+
+    /// Which feed to pull; each needs its own state file.
+    #[arg(long, value_enum, default_value_t = Feed::Incidents)]
+    feed: Feed,
+
+    /// Acknowledge each incident on the console after its records are
+    /// written and the state saved.
+    #[arg(long)]
+    acknowledge: bool,
+
+    /// Where a first run (no state file yet) starts: an RFC 3339 time or a
+    /// duration back from now such as 24h or 7d. Default: all history.
+    #[arg(long, value_name = "TIME", value_parser = parse_since)]
+    since: Option<jiff::Timestamp>,
 
     /// Drain every page once, then exit.
     #[arg(long)]
@@ -130,6 +150,10 @@ fn run(args: Args) -> anyhow::Result<i32> {
         let console_name = if args.demo { "demo".to_owned() } else { console.to_string() };
         let options = Options {
             console_name,
+            feed: args.feed,
+            state_out: args.state_out,
+            acknowledge: args.acknowledge,
+            since: args.since,
             page_size: args.page_size,
             interval: Duration::from_secs(args.interval_secs),
             once: args.once,
@@ -162,6 +186,7 @@ fn finish(result: Result<poll::Summary, poll::RunError>) -> i32 {
                 incidents = summary.incidents,
                 records = summary.records,
                 repeats_skipped = summary.repeats_skipped,
+                acknowledged = summary.acknowledged,
                 retries = summary.retries,
                 "Finished."
             );
@@ -190,4 +215,21 @@ async fn stop_on_signal(stop: CancellationToken) {
     }
     tracing::info!("Stopping on signal.");
     stop.cancel();
+}
+
+/// `--since`: an RFC 3339 time, or a duration back from now ("24h", "7d",
+/// "90m"); days count as 24 hours.
+fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(time) = text.parse::<jiff::Timestamp>() {
+        return Ok(time);
+    }
+    let span: jiff::Span = text
+        .parse()
+        .map_err(|_| format!("{text:?} is neither an RFC 3339 time nor a duration like 24h or 7d"))?;
+    let back = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|err| format!("{text:?}: {err}"))?;
+    jiff::Timestamp::now()
+        .checked_sub(back.abs())
+        .map_err(|err| format!("{text:?} reaches too far back: {err}"))
 }

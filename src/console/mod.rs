@@ -23,6 +23,9 @@ pub const TOKEN_HEADER: &str = "X-Canary-Auth-Token";
 /// unacknowledged ones loses whatever a human acknowledges between polls.
 const INCIDENTS_PATH: &str = "api/v1/incidents/all";
 
+/// Acknowledges one incident, by its key.
+const ACKNOWLEDGE_PATH: &str = "api/v1/incident/acknowledge";
+
 /// Feed path of the console's audit trail, newest entries first.
 const AUDIT_PATH: &str = "api/v1/audit_trail/fetch";
 
@@ -192,8 +195,21 @@ impl ApiError {
         }
     }
 
-    /// Whether the same request may succeed later.
+    /// Whether the same request may succeed later. An error body about a bad
+    /// parameter or a missing object will not change; any other may be a
+    /// passing fault of the console.
     pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Auth { .. } => false,
+            ApiError::Api(message) => !is_permanent_message(message),
+            ApiError::Status { status } => *status >= 500,
+            _ => true,
+        }
+    }
+
+    /// Whether this is a network or HTTP-level fault rather than an answer
+    /// of the console about the request itself.
+    pub fn is_transport(&self) -> bool {
         match self {
             ApiError::Auth { .. } | ApiError::Api(_) => false,
             ApiError::Status { status } => *status >= 500,
@@ -215,7 +231,8 @@ impl ApiError {
         }
         // reqwest's Display names the URL, which never holds the token here;
         // the source chain says what went wrong underneath.
-        let is_body = err.is_body() || err.is_decode();
+        // A body cut off by the peer is a broken connection; a body that
+        // arrived whole but is not JSON is reported by the decoder instead.
         let err = err.without_url();
         let mut text = err.to_string();
         let mut source = std::error::Error::source(&err);
@@ -224,7 +241,7 @@ impl ApiError {
             text.push_str(&cause.to_string());
             source = cause.source();
         }
-        if is_body { ApiError::Decode(text) } else { ApiError::Connect(text) }
+        ApiError::Connect(text)
     }
 }
 
@@ -233,6 +250,9 @@ impl ApiError {
 pub enum PageRequest<'a> {
     /// The first page of a drain: everything updated after `since`.
     First { since: u64, limit: u32, filters: &'a Filters },
+    /// The first page of a first run that starts at a point in time: the
+    /// incidents created after it (`yyyy-mm-dd-hh:mm:ss`, UTC).
+    CreatedAfter { time: String, limit: u32, filters: &'a Filters },
     /// A later page; the cursor carries the original filters.
     Next { cursor: &'a str },
 }
@@ -264,6 +284,12 @@ struct PageBody {
     incidents: Option<Vec<Box<RawValue>>>,
     max_updated_id: Option<serde_json::Value>,
     cursor: Option<CursorBody>,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    result: Option<String>,
+    message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -328,8 +354,17 @@ impl Client {
         {
             let mut query = url.query_pairs_mut();
             match request {
-                PageRequest::First { since, limit, filters } => {
-                    query.append_pair("incidents_since", &since.to_string());
+                PageRequest::First { limit, filters, .. }
+                | PageRequest::CreatedAfter { limit, filters, .. } => {
+                    match request {
+                        PageRequest::CreatedAfter { time, .. } => {
+                            query.append_pair("newer_than", time);
+                        }
+                        PageRequest::First { since, .. } => {
+                            query.append_pair("incidents_since", &since.to_string());
+                        }
+                        PageRequest::Next { .. } => unreachable!("matched above"),
+                    }
                     query.append_pair("limit", &limit.to_string());
                     if let Some(flock) = &filters.flock_id {
                         query.append_pair("flock_id", flock);
@@ -349,6 +384,36 @@ impl Client {
             query.append_pair("tz", "UTC");
         }
         self.get_page(url).await
+    }
+
+    /// Acknowledges one incident. Success is `{"result": "success"}`.
+    pub async fn acknowledge(&self, incident: &str) -> Result<(), ApiError> {
+        let url = self.base.as_url().join(ACKNOWLEDGE_PATH).expect("constant path joins");
+        let response = self
+            .http
+            .post(url)
+            .form(&[("incident", incident)])
+            .send()
+            .await
+            .map_err(ApiError::from_transport)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(ApiError::from_transport)?;
+        let reply: Option<Reply> = serde_json::from_slice(&body).ok();
+        let message = reply.as_ref().and_then(|r| r.message.clone());
+        match (status, reply) {
+            (401 | 403, _) => Err(ApiError::Auth { status, message: message.unwrap_or_default() }),
+            (429, _) => Err(ApiError::RateLimited { retry_after: None }),
+            (200..=299, Some(reply)) if reply.result.as_deref() == Some("success") => Ok(()),
+            (200..=299, Some(_)) => {
+                let message = message.unwrap_or_else(|| "no message".into());
+                if is_token_message(&message) {
+                    return Err(ApiError::Auth { status, message });
+                }
+                Err(ApiError::Api(message))
+            }
+            (200..=299, None) => Err(ApiError::Decode("acknowledge reply is not JSON".into())),
+            _ => Err(ApiError::Status { status }),
+        }
     }
 
     async fn get_page(&self, url: Url) -> Result<Page, ApiError> {
@@ -411,6 +476,13 @@ fn decode_page(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Resul
     })
 }
 
+/// Error messages about the request itself, which a retry cannot change
+/// (from the official client's error map).
+fn is_permanent_message(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("not found") || lower.contains("invalid") || lower.contains("cannot use")
+}
+
 /// The documented answers to a bad token are "Invalid auth_token" and
 /// "Unauthorized"; other wording about the token is treated the same.
 fn is_token_message(message: &str) -> bool {
@@ -471,6 +543,9 @@ mod tests {
         assert!(busy.is_transient());
         let other = decode_page(200, None, br#"{"result":"error","message":"Device not found"}"#);
         assert!(matches!(other, Err(ApiError::Api(_))));
+        assert!(!other.unwrap_err().is_transient());
+        let glitch = decode_page(200, None, br#"{"result":"error","message":"Please try later"}"#);
+        assert!(glitch.unwrap_err().is_transient());
         let limited = decode_page(429, Some(Duration::from_secs(7)), b"").unwrap_err();
         assert_eq!(limited.retry_after(), Some(Duration::from_secs(7)));
     }

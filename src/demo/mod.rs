@@ -11,12 +11,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
@@ -54,8 +55,12 @@ pub(crate) struct Data {
     incidents: Vec<Value>,
     /// The console-wide modification counter: the highest `updated_id` given.
     last_id: u64,
-    /// Every request's query string, for tests to inspect.
+    /// Every feed request's query string, for tests to inspect.
     requests: Vec<String>,
+    /// When each feed request arrived.
+    arrivals: Vec<Instant>,
+    /// Acknowledgements received, by incident key, in order.
+    acknowledgements: Vec<String>,
     /// Failures to answer the next feed requests with, in order.
     faults: VecDeque<Fault>,
     /// Audit trail entries, oldest first.
@@ -67,8 +72,23 @@ pub(crate) struct Data {
 pub enum Fault {
     /// This HTTP status with a JSON error body.
     Status(u16),
+    /// 429, with `Retry-After` in seconds when given.
+    RateLimited(Option<u64>),
     /// A 200 answer holding an HTML page instead of JSON.
     Html,
+    /// The right page, cut in the middle of its JSON.
+    Truncated,
+    /// `{"result": "error"}` with this message.
+    ErrorBody(String),
+    /// The connection is dropped after the headers, mid-body.
+    Reset,
+    /// The right page, sent only after this delay.
+    Slow(Duration),
+    /// The next request that carries a cursor is refused as if the cursor
+    /// had expired; requests without one pass it by.
+    CursorExpired,
+    /// Acknowledgements fail with HTTP 500 (consumed by the next one).
+    AcknowledgeFails,
 }
 
 impl Console {
@@ -83,6 +103,7 @@ impl Console {
             .route("/api/v1/ping", get(ping))
             .route("/api/v1/incidents/all", get(incidents_all))
             .route("/api/v1/audit_trail/fetch", get(audit::fetch))
+            .route("/api/v1/incident/acknowledge", post(acknowledge))
             .with_state(shared.clone());
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
@@ -129,6 +150,16 @@ impl Console {
         self.data().requests.clone()
     }
 
+    /// When each feed request arrived.
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.data().arrivals.clone()
+    }
+
+    /// The incident keys acknowledged so far, one entry per request.
+    pub fn acknowledgements(&self) -> Vec<String> {
+        self.data().acknowledgements.clone()
+    }
+
     /// The highest `updated_id` held.
     pub fn last_id(&self) -> u64 {
         self.data().last_id
@@ -163,6 +194,8 @@ struct Cursor {
     flock_id: Option<String>,
     node_id: Option<String>,
     event_limit: Option<usize>,
+    /// `newer_than`, as epoch seconds.
+    created_after: Option<i64>,
 }
 
 impl Cursor {
@@ -214,29 +247,52 @@ async fn incidents_all(
     Query(query): Query<HashMap<String, String>>,
     uri: axum::http::Uri,
 ) -> Response {
+    let (body, fault) = match feed_page(&shared, &headers, &query, &uri) {
+        Ok(answer) => answer,
+        Err(response) => return response,
+    };
+    if let Some(Fault::Slow(delay)) = fault {
+        tokio::time::sleep(delay).await;
+    }
+    match fault {
+        Some(Fault::Truncated) => {
+            let text = body.to_string();
+            (StatusCode::OK, [("content-type", "application/json")], text[..text.len() / 2].to_owned())
+                .into_response()
+        }
+        Some(Fault::Reset) => broken_body(),
+        _ => axum::Json(body).into_response(),
+    }
+}
+
+/// The page a feed request asks for, with the fault to apply while
+/// answering; an error answer when the request is refused.
+fn feed_page(
+    shared: &Shared,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+    uri: &axum::http::Uri,
+) -> Result<(Value, Option<Fault>), Response> {
     let mut data = shared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     data.requests.push(uri.query().unwrap_or("").to_owned());
-    if let Some(denied) = authorize(&shared, &headers, &query) {
-        return denied;
+    data.arrivals.push(Instant::now());
+    if let Some(denied) = authorize(shared, headers, query) {
+        return Err(denied);
     }
-    match data.faults.pop_front() {
-        None => {}
-        Some(Fault::Status(code)) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error(status, "injected failure");
-        }
-        Some(Fault::Html) => {
-            return axum::response::Html("<html><body>Maintenance</body></html>").into_response();
-        }
+    let fault = take_fault(&mut data.faults, query.contains_key("cursor"));
+    if let Some(fault) = &fault
+        && !matches!(fault, Fault::Slow(_) | Fault::Truncated | Fault::Reset)
+    {
+        return Err(fault_response(fault.clone()));
     }
 
     let cursor = match query.get("cursor") {
         Some(_) if query.contains_key("limit") => {
-            return error(StatusCode::BAD_REQUEST, "limit cannot be used with cursor");
+            return Err(error(StatusCode::BAD_REQUEST, "limit cannot be used with cursor"));
         }
         Some(text) => match Cursor::decode(text) {
             Some(cursor) => cursor,
-            None => return error(StatusCode::BAD_REQUEST, "Invalid cursor"),
+            None => return Err(error(StatusCode::BAD_REQUEST, "Invalid cursor")),
         },
         None => {
             let number = |name: &str| query.get(name).and_then(|v| v.parse::<u64>().ok());
@@ -248,6 +304,7 @@ async fn incidents_all(
                 flock_id: query.get("flock_id").cloned(),
                 node_id: query.get("node_id").cloned(),
                 event_limit: number("event_limit").map(|l| l as usize),
+                created_after: query.get("newer_than").and_then(|t| parse_console_time(t)),
             }
         }
     };
@@ -258,6 +315,7 @@ async fn incidents_all(
         .filter(|i| (cursor.since + 1..=cursor.upper).contains(&updated_id(i)))
         .filter(|i| cursor.flock_id.as_ref().is_none_or(|f| i["description"]["flock_id"] == **f))
         .filter(|i| cursor.node_id.as_ref().is_none_or(|n| i["description"]["node_id"] == **n))
+        .filter(|i| cursor.created_after.is_none_or(|t| created(i) > t))
         .collect();
     let end = cursor.offset.saturating_add(cursor.limit).min(matching.len());
     let page: Vec<Value> = matching[cursor.offset.min(end)..end]
@@ -286,7 +344,90 @@ async fn incidents_all(
         });
         body["cursor"] = json!({"next": next, "next_link": link, "prev": null, "prev_link": null});
     }
-    axum::Json(body).into_response()
+    Ok((body, fault))
+}
+
+/// Takes the next fault that applies to this request.
+fn take_fault(faults: &mut VecDeque<Fault>, has_cursor: bool) -> Option<Fault> {
+    match faults.front() {
+        Some(Fault::CursorExpired) if !has_cursor => None,
+        Some(Fault::AcknowledgeFails) => None,
+        Some(_) => faults.pop_front(),
+        None => None,
+    }
+}
+
+fn fault_response(fault: Fault) -> Response {
+    match fault {
+        Fault::Status(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            error(status, "injected failure")
+        }
+        Fault::RateLimited(after) => {
+            let mut response = error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+            if let Some(after) = after {
+                response.headers_mut().insert("retry-after", after.into());
+            }
+            response
+        }
+        Fault::Html => axum::response::Html("<html><body>Maintenance</body></html>").into_response(),
+        Fault::ErrorBody(message) => axum::Json(json!({"result": "error", "message": message})).into_response(),
+        Fault::CursorExpired => error(StatusCode::BAD_REQUEST, "Invalid cursor"),
+        _ => error(StatusCode::INTERNAL_SERVER_ERROR, "fault not applicable here"),
+    }
+}
+
+/// A 200 whose body fails after a few bytes: the client sees the
+/// connection drop mid-answer.
+fn broken_body() -> Response {
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+        Ok(bytes::Bytes::from_static(b"{\"incidents\": [")),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset")),
+    ];
+    let stream = futures_util::stream::iter(chunks);
+    (StatusCode::OK, [("content-type", "application/json")], axum::body::Body::from_stream(stream))
+        .into_response()
+}
+
+/// `POST /api/v1/incident/acknowledge` with `incident=<key>`: marks it
+/// acknowledged and gives it a new `updated_id`, as a console does.
+async fn acknowledge(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(denied) = authorize(&shared, &headers, &query) {
+        return denied;
+    }
+    let Some(key) = form.get("incident").cloned() else {
+        return error(StatusCode::BAD_REQUEST, "Missing incident");
+    };
+    let mut data = shared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    data.acknowledgements.push(key.clone());
+    if matches!(data.faults.front(), Some(Fault::AcknowledgeFails)) {
+        data.faults.pop_front();
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "injected failure");
+    }
+    let Some(at) = data.incidents.iter().position(|i| i["id"] == *key) else {
+        return error(StatusCode::OK, "Incident not found");
+    };
+    let mut incident = data.incidents.remove(at);
+    incident["description"]["acknowledged"] = json!("True");
+    let id = data.last_id + 1;
+    incident["updated_id"] = json!(id);
+    data.insert(incident);
+    axum::Json(json!({"action": "acknowledged", "key": key, "result": "success"})).into_response()
+}
+
+fn created(incident: &Value) -> i64 {
+    incident["description"]["created"].as_str().and_then(|c| c.parse().ok()).unwrap_or(0)
+}
+
+/// `yyyy-mm-dd-hh:mm:ss` (UTC) as epoch seconds.
+fn parse_console_time(text: &str) -> Option<i64> {
+    let time = jiff::civil::DateTime::strptime("%Y-%m-%d-%H:%M:%S", text).ok()?;
+    Some(jiff::tz::TimeZone::UTC.to_timestamp(time).ok()?.as_second())
 }
 
 fn with_event_limit(mut incident: Value, limit: Option<usize>) -> Value {
