@@ -351,6 +351,14 @@ impl<W: Write> Poller<'_, W> {
         }
     }
 
+    /// The wait before the next attempt: the backoff's, jitter included,
+    /// never above `--max-backoff-secs`, but at least what `Retry-After`
+    /// asked for. `None` when the attempts are used up.
+    fn delay(&self, err: &ApiError, backoff: Option<Duration>) -> Option<Duration> {
+        let delay = backoff?.min(self.options.max_backoff);
+        Some(delay.max(err.retry_after().unwrap_or_default()))
+    }
+
     fn retried(&self, err: &ApiError, delay: Duration) {
         self.retries.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(
@@ -369,7 +377,7 @@ impl<W: Write> Poller<'_, W> {
         let result = (|| self.client.incidents_page(request))
             .retry(self.backoff())
             .when(|err| if on_cursor { err.is_transport() } else { err.is_transient() })
-            .adjust(|err, delay| Some(delay?.max(err.retry_after().unwrap_or_default())))
+            .adjust(|err, delay| self.delay(err, delay))
             .notify(|err, delay| self.retried(err, delay))
             .await;
         result.map_err(|err| match err {
@@ -384,7 +392,7 @@ impl<W: Write> Poller<'_, W> {
         let result = (|| self.client.audit_page(cursor, self.options.page_size))
             .retry(self.backoff())
             .when(ApiError::is_transient)
-            .adjust(|err, delay| Some(delay?.max(err.retry_after().unwrap_or_default())))
+            .adjust(|err, delay| self.delay(err, delay))
             .notify(|err, delay| self.retried(err, delay))
             .await;
         result.map_err(|err| match err {
