@@ -163,9 +163,9 @@ pub async fn run<W: Write>(
             Ok(()) => {}
             // Polling forever outlives a console that misbehaves for a while;
             // only a rejected token, the state or a broken output ends it.
-            Err(RunError::Console(err) | RunError::Unavailable(err) | RunError::CursorLost(err))
-                if !options.once =>
-            {
+            Err(
+                RunError::Console(err) | RunError::Unavailable(err) | RunError::CursorLost(err),
+            ) if !options.once => {
                 tracing::error!(kind = err.kind(), error = %err, "Poll failed; trying again at the next interval.");
             }
             Err(err) => return Err(err),
@@ -217,7 +217,7 @@ impl<W: Write> Poller<'_, W> {
         if self.options.feed == Feed::Audit {
             return self.drain_audit(stop).await;
         }
-        self.retry_acknowledgements().await?;
+        self.acknowledge_pending().await?;
         let mut restarts = 0;
         loop {
             match self.drain_incidents(stop).await {
@@ -247,7 +247,9 @@ impl<W: Write> Poller<'_, W> {
             let (limit, filters) = (self.options.page_size, &self.options.filters);
             let request = match (&cursor, &created_after) {
                 (Some(cursor), _) => PageRequest::Next { cursor },
-                (None, Some(time)) => PageRequest::CreatedAfter { time: time.clone(), limit, filters },
+                (None, Some(time)) => {
+                    PageRequest::CreatedAfter { time: time.clone(), limit, filters }
+                }
                 (None, None) => PageRequest::First { since, limit, filters },
             };
             let page = tokio::select! {
@@ -256,7 +258,7 @@ impl<W: Write> Poller<'_, W> {
             };
 
             lines.clear();
-            let mut to_acknowledge = Vec::new();
+            let mut to_acknowledge: Vec<String> = Vec::new();
             for raw in &page.items {
                 let written = self.write_incident(raw.get(), &mut lines);
                 match written.updated_id {
@@ -269,17 +271,18 @@ impl<W: Write> Poller<'_, W> {
             self.out.write_all(&lines).and_then(|()| self.out.flush()).map_err(RunError::Output)?;
             self.page_done(page.items.len(), max);
 
+            // Incidents to acknowledge are queued in the state saved with
+            // the page, and acknowledged once the drain is over: changing
+            // incidents while paging could shift the pages still to come.
+            for key in to_acknowledge {
+                if !self.state.pending_acks.contains(&key) {
+                    self.state.pending_acks.push(key);
+                }
+            }
             if in_order {
                 self.save(max)?;
-            }
-            if !to_acknowledge.is_empty() {
-                // Acknowledged only once written and saved: the memory of
-                // what was written goes to disk even when the watermark
-                // cannot move yet.
-                if !in_order {
-                    self.write_state()?;
-                }
-                self.acknowledge(to_acknowledge).await?;
+            } else if !self.state.pending_acks.is_empty() {
+                self.write_state()?;
             }
             match next_cursor(page) {
                 Some(next) => cursor = Some(next),
@@ -288,7 +291,7 @@ impl<W: Write> Poller<'_, W> {
         }
         self.save(max)?;
         self.since = None;
-        Ok(())
+        self.acknowledge_pending().await
     }
 
     async fn drain_audit(&mut self, stop: &CancellationToken) -> Result<(), RunError> {
@@ -458,7 +461,12 @@ impl<W: Write> Poller<'_, W> {
         written
     }
 
-    fn write_new_records(&mut self, records: &[Record<'_, '_>], seen: &mut Seen, lines: &mut Vec<u8>) {
+    fn write_new_records(
+        &mut self,
+        records: &[Record<'_, '_>],
+        seen: &mut Seen,
+        lines: &mut Vec<u8>,
+    ) {
         for record in records {
             let id = flatten::record_id(record);
             if record.kind() == Kind::Event {
@@ -514,10 +522,14 @@ impl<W: Write> Poller<'_, W> {
         }
     }
 
-    /// Acknowledges incidents already written and saved; failures wait in
-    /// the state for the next poll, so none is lost or sent twice.
-    async fn acknowledge(&mut self, keys: Vec<String>) -> Result<(), RunError> {
-        for key in keys {
+    /// Acknowledges the incidents queued in the state, which were written and
+    /// saved before they were queued. One that fails stays queued for the
+    /// next poll, so none is lost or acknowledged twice.
+    async fn acknowledge_pending(&mut self) -> Result<(), RunError> {
+        if !self.options.acknowledge || self.state.pending_acks.is_empty() {
+            return Ok(());
+        }
+        for key in self.state.pending_acks.clone() {
             let result = (|| self.client.acknowledge(&key))
                 .retry(ExponentialBuilder::default().with_max_times(2).with_jitter())
                 .when(ApiError::is_transient)
@@ -531,24 +543,16 @@ impl<W: Write> Poller<'_, W> {
                         seen.acknowledged = true;
                     }
                 }
-                Err(err @ ApiError::Auth { .. }) => return Err(RunError::Auth(err)),
+                Err(err @ ApiError::Auth { .. }) => {
+                    self.write_state()?;
+                    return Err(RunError::Auth(err));
+                }
                 Err(err) => {
                     tracing::warn!(kind = err.kind(), error = %err, incident = %key, "Acknowledgement failed; will try again at the next poll.");
-                    if !self.state.pending_acks.contains(&key) {
-                        self.state.pending_acks.push(key);
-                    }
                 }
             }
         }
         self.write_state()
-    }
-
-    async fn retry_acknowledgements(&mut self) -> Result<(), RunError> {
-        if !self.options.acknowledge || self.state.pending_acks.is_empty() {
-            return Ok(());
-        }
-        let pending = self.state.pending_acks.clone();
-        self.acknowledge(pending).await
     }
 
     /// Moves the watermark forward and saves the state with it.
@@ -583,7 +587,8 @@ fn as_id(value: &Value<'_>) -> Option<u64> {
 
 /// The console's booleans are the strings "True" and "False".
 fn is_true(value: &Value<'_>) -> bool {
-    value.as_bool().unwrap_or(false) || value.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
+    value.as_bool().unwrap_or(false)
+        || value.as_str().is_some_and(|s| s.eq_ignore_ascii_case("true"))
 }
 
 /// The cursor of the next page, unless this one was the last: no cursor, or

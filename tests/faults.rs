@@ -80,7 +80,8 @@ async fn survives(faults: Vec<Fault>, kind: &str, extra: &[&str]) -> Console {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn server_errors() {
-    survives(vec![Fault::Status(500), Fault::Status(502), Fault::Status(503)], "http_status", &[]).await;
+    survives(vec![Fault::Status(500), Fault::Status(502), Fault::Status(503)], "http_status", &[])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +114,8 @@ async fn truncated_json_and_html_pages() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_error_body_that_may_pass() {
-    survives(vec![Fault::ErrorBody("Temporary failure, please retry".into())], "api_error", &[]).await;
+    survives(vec![Fault::ErrorBody("Temporary failure, please retry".into())], "api_error", &[])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -124,7 +126,10 @@ async fn a_cursor_that_stops_working_mid_paging() {
     // watermark and the rest.
     assert!(requests[1].starts_with("cursor="));
     assert!(requests[2].starts_with("incidents_since="), "{requests:?}");
-    assert!(!requests[2].starts_with("incidents_since=0&"), "restarted past what was written: {requests:?}");
+    assert!(
+        !requests[2].starts_with("incidents_since=0&"),
+        "restarted past what was written: {requests:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

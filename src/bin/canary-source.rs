@@ -223,9 +223,9 @@ fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(time) = text.parse::<jiff::Timestamp>() {
         return Ok(time);
     }
-    let span: jiff::Span = text
-        .parse()
-        .map_err(|_| format!("{text:?} is neither an RFC 3339 time nor a duration like 24h or 7d"))?;
+    let span: jiff::Span = text.parse().map_err(|_| {
+        format!("{text:?} is neither an RFC 3339 time nor a duration like 24h or 7d")
+    })?;
     let back = span
         .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
         .map_err(|err| format!("{text:?}: {err}"))?;

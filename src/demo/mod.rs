@@ -183,13 +183,14 @@ fn updated_id(incident: &Value) -> u64 {
     incident.get("updated_id").and_then(as_id).unwrap_or(0)
 }
 
-/// What a cursor carries: the first request's filters and a snapshot bound,
-/// so that paging is stable while incidents keep changing.
+/// What a cursor carries: the first request's filters, a snapshot bound, and
+/// the `updated_id` to continue after (as the real cursor seems to), so that
+/// paging is stable while incidents keep changing.
 #[derive(Serialize, Deserialize)]
 struct Cursor {
     since: u64,
     upper: u64,
-    offset: usize,
+    after: u64,
     limit: usize,
     flock_id: Option<String>,
     node_id: Option<String>,
@@ -257,7 +258,11 @@ async fn incidents_all(
     match fault {
         Some(Fault::Truncated) => {
             let text = body.to_string();
-            (StatusCode::OK, [("content-type", "application/json")], text[..text.len() / 2].to_owned())
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                text[..text.len() / 2].to_owned(),
+            )
                 .into_response()
         }
         Some(Fault::Reset) => broken_body(),
@@ -299,7 +304,7 @@ fn feed_page(
             Cursor {
                 since: number("incidents_since").unwrap_or(0),
                 upper: data.last_id,
-                offset: 0,
+                after: 0,
                 limit: number("limit").map_or(usize::MAX, |l| l.max(1) as usize),
                 flock_id: query.get("flock_id").cloned(),
                 node_id: query.get("node_id").cloned(),
@@ -312,19 +317,20 @@ fn feed_page(
     let matching: Vec<&Value> = data
         .incidents
         .iter()
-        .filter(|i| (cursor.since + 1..=cursor.upper).contains(&updated_id(i)))
+        .filter(|i| (cursor.since.max(cursor.after) + 1..=cursor.upper).contains(&updated_id(i)))
         .filter(|i| cursor.flock_id.as_ref().is_none_or(|f| i["description"]["flock_id"] == **f))
         .filter(|i| cursor.node_id.as_ref().is_none_or(|n| i["description"]["node_id"] == **n))
         .filter(|i| cursor.created_after.is_none_or(|t| created(i) > t))
         .collect();
-    let end = cursor.offset.saturating_add(cursor.limit).min(matching.len());
-    let page: Vec<Value> = matching[cursor.offset.min(end)..end]
+    let end = cursor.limit.min(matching.len());
+    let page: Vec<Value> = matching[..end]
         .iter()
         .map(|i| with_event_limit((*i).clone(), cursor.event_limit))
         .collect();
 
     let paged = query.contains_key("limit") || query.contains_key("cursor");
-    let next = (end < matching.len()).then(|| Cursor { offset: end, ..cursor }.encode());
+    let last = page.last().map(updated_id).unwrap_or(cursor.after);
+    let next = (end < matching.len()).then(|| Cursor { after: last, ..cursor }.encode());
     let mut body = json!({
         "feed": "All Incidents",
         "incidents": page,
@@ -370,8 +376,12 @@ fn fault_response(fault: Fault) -> Response {
             }
             response
         }
-        Fault::Html => axum::response::Html("<html><body>Maintenance</body></html>").into_response(),
-        Fault::ErrorBody(message) => axum::Json(json!({"result": "error", "message": message})).into_response(),
+        Fault::Html => {
+            axum::response::Html("<html><body>Maintenance</body></html>").into_response()
+        }
+        Fault::ErrorBody(message) => {
+            axum::Json(json!({"result": "error", "message": message})).into_response()
+        }
         Fault::CursorExpired => error(StatusCode::BAD_REQUEST, "Invalid cursor"),
         _ => error(StatusCode::INTERNAL_SERVER_ERROR, "fault not applicable here"),
     }
