@@ -250,7 +250,7 @@ async fn incidents_all(
 ) -> Response {
     let (body, fault) = match feed_page(&shared, &headers, &query, &uri) {
         Ok(answer) => answer,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if let Some(Fault::Slow(delay)) = fault {
         tokio::time::sleep(delay).await;
@@ -277,27 +277,30 @@ fn feed_page(
     headers: &HeaderMap,
     query: &HashMap<String, String>,
     uri: &axum::http::Uri,
-) -> Result<(Value, Option<Fault>), Response> {
+) -> Result<(Value, Option<Fault>), Box<Response>> {
     let mut data = shared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     data.requests.push(uri.query().unwrap_or("").to_owned());
     data.arrivals.push(Instant::now());
     if let Some(denied) = authorize(shared, headers, query) {
-        return Err(denied);
+        return Err(Box::new(denied));
     }
     let fault = take_fault(&mut data.faults, query.contains_key("cursor"));
     if let Some(fault) = &fault
         && !matches!(fault, Fault::Slow(_) | Fault::Truncated | Fault::Reset)
     {
-        return Err(fault_response(fault.clone()));
+        return Err(Box::new(fault_response(fault.clone())));
     }
 
     let cursor = match query.get("cursor") {
         Some(_) if query.contains_key("limit") => {
-            return Err(error(StatusCode::BAD_REQUEST, "limit cannot be used with cursor"));
+            return Err(Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "limit cannot be used with cursor",
+            )));
         }
         Some(text) => match Cursor::decode(text) {
             Some(cursor) => cursor,
-            None => return Err(error(StatusCode::BAD_REQUEST, "Invalid cursor")),
+            None => return Err(Box::new(error(StatusCode::BAD_REQUEST, "Invalid cursor"))),
         },
         None => {
             let number = |name: &str| query.get(name).and_then(|v| v.parse::<u64>().ok());
