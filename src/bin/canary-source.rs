@@ -116,7 +116,7 @@ fn main() -> ExitCode {
     let code = match run(args) {
         Ok(code) => code,
         Err(err) => {
-            tracing::error!("canary-source: {err:#}");
+            tracing::error!(error = %format!("{err:#}"), "canary-source cannot start.");
             exit::USAGE
         }
     };
@@ -194,7 +194,7 @@ fn finish(result: Result<poll::Summary, poll::RunError>) -> i32 {
             exit::OK
         }
         Err(err) => {
-            tracing::error!("canary-source: {err}");
+            tracing::error!(error = %err, "canary-source stopped.");
             err.exit_code()
         }
     }
