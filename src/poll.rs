@@ -254,7 +254,9 @@ impl<W: Write> Poller<'_, W> {
             };
             let page = tokio::select! {
                 page = self.fetch(&request) => page?,
-                _ = stop.cancelled() => return Ok(()),
+                // What was written is remembered even where the watermark
+                // cannot move yet, so the next run does not repeat it.
+                _ = stop.cancelled() => return self.write_state(),
             };
 
             lines.clear();
