@@ -158,3 +158,30 @@ fn incidents_without_events_or_counts_do_not_crash() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(lines(&output).len(), 4);
 }
+
+#[test]
+fn output_is_flushed_when_the_input_pauses() {
+    use std::io::BufRead;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_canary-transform"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let record = r#"{"incident_id":"incident:x:ab:192.0.2.7:1","event_type":"incident","summary":"S","timestamp":"1"}"#;
+    for _ in 0..2 {
+        // stdin stays open: the event must come out while the next input is
+        // awaited, not at the end.
+        writeln!(stdin, "{record}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let event: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(incident_id(&event), "incident:x:ab:192.0.2.7:1");
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
