@@ -37,6 +37,15 @@ pub fn builtin_incidents() -> Vec<Value> {
     serde_json::from_str(BUILTIN).expect("the built-in demo incidents are valid JSON")
 }
 
+/// The built-in audit trail, oldest first: logins and a failed one, token,
+/// device, flock, incident, settings and API token changes.
+const BUILTIN_AUDIT: &str = include_str!("audit.json");
+
+/// The built-in audit trail entries, parsed.
+pub fn builtin_audit() -> Vec<Value> {
+    serde_json::from_str(BUILTIN_AUDIT).expect("the built-in demo audit trail is valid JSON")
+}
+
 /// A running console. Dropping it stops the server.
 pub struct Console {
     addr: SocketAddr,
@@ -94,7 +103,7 @@ pub enum Fault {
 impl Console {
     /// Starts a console on an ephemeral port of 127.0.0.1.
     pub async fn start(token: Token, incidents: Vec<Value>) -> std::io::Result<Console> {
-        let mut data = Data::default();
+        let mut data = Data { audit: builtin_audit(), ..Data::default() };
         for incident in incidents {
             data.insert(incident);
         }
@@ -137,6 +146,15 @@ impl Console {
             data.incidents.retain(|i| i.get("id") != Some(&key));
         }
         data.insert(incident);
+        id
+    }
+
+    /// Appends an audit trail entry (an object), giving it the next `id`.
+    pub fn add_audit(&self, mut entry: Value) -> u64 {
+        let mut data = self.data();
+        let id = data.audit.last().map_or(0, audit::entry_id) + 1;
+        entry["id"] = json!(id);
+        data.audit.push(entry);
         id
     }
 

@@ -11,6 +11,7 @@
 //! record, is serialized straight into the caller's buffer, and the costly
 //! user-agent parsing is cached in the [`Mapper`].
 
+mod audit;
 mod dn;
 mod doc;
 mod domain;
@@ -26,7 +27,7 @@ use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
 use simd_json::prelude::*;
 
-use crate::flatten::Record;
+use crate::flatten::{Kind, Record};
 use doc::{
     Action, ActionProperties, AgentDevice, AgentOs, Canary, Document, Endpoint, Event, File, Flock,
     Geo, Http, HttpRequest, HttpResponse, Location, Nat, Observer, Process, Related, Rule, Tls,
@@ -52,6 +53,9 @@ impl Mapper {
 
     /// Appends one ECS JSON object and a '\n' to `out`. Never panics on any input.
     pub fn map(&mut self, record: &Record<'_, '_>, out: &mut Vec<u8>) {
+        if record.kind() == Kind::Audit {
+            return audit::map(record, &mut self.agents, out);
+        }
         let agent = user_agent_original(record).map(|raw| (raw, self.agents.parse(raw)));
         let link = first(record, &["URL", "url"], string).map(|raw| (raw, Link::parse(raw)));
 
@@ -61,7 +65,7 @@ impl Mapper {
     }
 }
 
-fn write(document: &Document<'_>, out: &mut Vec<u8>) {
+fn write(document: &impl serde::Serialize, out: &mut Vec<u8>) {
     let start = out.len();
     // Writing to a Vec cannot fail and no field type reports errors; should
     // that change, the line stays valid JSON rather than half an object.
