@@ -112,6 +112,14 @@ impl<'a, 'v> Record<'a, 'v> {
         Ok(Record { kind, source: Source::Flat(object) })
     }
 
+    /// Views one entry of an audit trail page as an audit record.
+    pub fn from_audit_entry(entry: &'a Object<'v>) -> Result<Self, NotARecord> {
+        if entry.get("id").is_none() {
+            return Err(NotARecord::NoAuditId);
+        }
+        Ok(Record { kind: Kind::Audit, source: Source::Flat(entry) })
+    }
+
     pub fn kind(&self) -> Kind {
         self.kind
     }
@@ -156,7 +164,7 @@ impl<'a, 'v> Record<'a, 'v> {
         match self.source {
             Source::Flat(o) => {
                 for (key, value) in o.iter() {
-                    if !matches!(key.as_ref(), "incident_id" | "event_type") {
+                    if !matches!(key.as_ref(), "incident_id" | "event_type" | "record_id") {
                         f(key, value);
                     }
                 }
@@ -195,6 +203,7 @@ impl<'a, 'v> Record<'a, 'v> {
     /// Writes the record as one line of JSON, newline included, with its
     /// `record_id` when one is given.
     pub fn write_json<W: Write>(&self, out: &mut W, record_id: Option<&str>) -> io::Result<()> {
+        let record_id = record_id.or_else(|| self.get("record_id").and_then(|v| v.as_str()));
         out.write_all(b"{\"event_type\":")?;
         write_str(out, self.kind.as_str())?;
         if let Some(incident_id) = self.incident_id() {

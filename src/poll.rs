@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::console::{ApiError, Client, Filters, Page, PageRequest};
 use crate::dedup::{self, Seen};
 use crate::exit;
-use crate::flatten::{self, Kind, Record};
+use crate::flatten::{self, Kind, NotARecord, Record};
 use crate::state::{State, StateError};
 
 /// Which console feed to pull.
@@ -488,7 +488,7 @@ impl<W: Write> Poller<'_, W> {
     /// its id; `None` once the entries reach what was written before.
     fn write_audit(&mut self, raw: &str, since: u64, lines: &mut Vec<u8>) -> Option<u64> {
         let mut scratch = raw.as_bytes().to_vec();
-        let mut value = match simd_json::to_borrowed_value(&mut scratch) {
+        let value = match simd_json::to_borrowed_value(&mut scratch) {
             Ok(value) => value,
             Err(err) => {
                 tracing::warn!(error = %err, "Audit entry is not JSON; skipping it.");
@@ -499,18 +499,15 @@ impl<W: Write> Poller<'_, W> {
         if id.is_some_and(|id| id <= since) {
             return None;
         }
-        let Some(entry) = value.as_object_mut() else {
-            tracing::warn!("Audit entry is not an object; skipping it.");
-            return Some(since);
-        };
-        entry.insert("event_type".into(), Value::from("audit"));
-        match Record::from_flat(entry) {
+        let record =
+            value.as_object().ok_or(NotARecord::NoAuditId).and_then(Record::from_audit_entry);
+        match record {
             Ok(record) => {
                 let record_id = flatten::record_id(&record);
                 record.write_json(lines, Some(&record_id)).expect("writing to a Vec cannot fail");
                 self.summary.records += 1;
             }
-            Err(err) => tracing::warn!(reason = %err, "Audit entry has no id; skipping it."),
+            Err(err) => tracing::warn!(reason = %err, "Audit entry skipped."),
         }
         Some(id.unwrap_or(since))
     }

@@ -2,7 +2,8 @@
 //! accounted for.
 //!
 //! A document may be a flattened record, a raw incident, a feed page
-//! (`{"incidents": [...]}`) or an array of any of these. Incidents are
+//! (`{"incidents": [...]}`), an audit trail page (`{"audit_trail": [...]}`)
+//! or an array of any of these. Incidents are
 //! flattened first, so the unit counted is always the flattened record: each
 //! one read is either written or rejected with a reason on stderr.
 
@@ -120,6 +121,18 @@ impl Transformer {
                         line,
                         "feed page entry is not an incident",
                         &flatten::short(incident),
+                    ),
+                }
+            }
+        } else if let Some(entries) = object.get("audit_trail").and_then(|a| a.as_array()) {
+            for entry in entries.iter() {
+                match entry.as_object().map(Record::from_audit_entry) {
+                    Some(Ok(record)) => self.write(&record),
+                    _ => self.reject(
+                        name,
+                        line,
+                        "audit page entry has no id",
+                        &flatten::short(entry),
                     ),
                 }
             }

@@ -148,7 +148,7 @@ fn audit_records_map_to_ecs() {
     let login = by_action(&documents, "user_login");
     assert_eq!(login["@timestamp"], "2026-10-30T08:02:11Z");
     assert_eq!(login["event"]["kind"], "event");
-    assert_eq!(login["event"]["category"], json!(["authentication"]));
+    assert_eq!(login["event"]["category"], json!(["iam", "authentication"]));
     assert_eq!(login["event"]["type"], json!(["start"]));
     assert_eq!(login["event"]["module"], "thinkst_canary");
     assert_eq!(login["event"]["dataset"], "thinkst_canary.audit");

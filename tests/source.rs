@@ -252,3 +252,51 @@ async fn polls_until_sigterm_then_exits_0_with_the_state_saved() {
     assert_eq!(stdout.next_line().await.unwrap(), None);
     assert_eq!(watermark(&state), console.last_id());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_trail_feed_has_its_own_watermark() {
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("audit-state.json");
+    let url = console.url();
+    let args = [
+        "--console",
+        &url,
+        "--once",
+        "--feed",
+        "audit",
+        "--page-size",
+        "3",
+        "--state-file",
+        state.to_str().unwrap(),
+    ];
+
+    let first = source(&args, Some(TOKEN)).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    let entries = lines(&first);
+    assert_eq!(entries.len(), demo::builtin_audit().len());
+    assert!(entries.iter().all(|e| e["event_type"] == "audit" && e["record_id"].is_string()));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(saved["feed"], "audit");
+    let highest = entries.iter().filter_map(|e| e["id"].as_u64()).max().unwrap();
+    assert_eq!(saved["watermark"], highest);
+
+    // Only what is newer than the watermark, and the pages stop there.
+    let requests_before = console.requests().len();
+    let added = console.add_audit(json!({"action_type": "user_logout", "message": "User logged out",
+        "timestamp": "2026-11-20 10:00:00 UTC+0000", "user": "analyst@example.com", "user_ip": "192.0.2.44"}));
+    let second = source(&args, Some(TOKEN)).await;
+    assert!(second.status.success(), "{}", stderr(&second));
+    let new = lines(&second);
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["id"], added);
+    assert_eq!(console.requests().len(), requests_before + 1, "one page was enough");
+
+    // The incident feed refuses the audit feed's state file.
+    let mixed = source(
+        &["--console", &url, "--once", "--state-file", state.to_str().unwrap()],
+        Some(TOKEN),
+    )
+    .await;
+    assert_eq!(mixed.status.code(), Some(1));
+}

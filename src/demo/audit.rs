@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Data, Fault, Shared};
+use super::{Data, Shared};
 use crate::console::as_id;
 
 /// Entries per page when the first request names no `limit`, as documented.
@@ -58,27 +58,14 @@ pub(crate) async fn fetch(
     if let Some(denied) = super::authorize(&shared, &headers, &query) {
         return denied;
     }
-    if let Some(fault) = data.faults.pop_front() {
-        return answer_fault(fault);
+    if let Some(fault) = super::take_fault(&mut data.faults, query.contains_key("cursor")) {
+        return super::fault_response(fault);
     }
 
     // `tz` is accepted and ignored: the demo keeps and answers times in UTC.
     match read_cursor(&query, &data) {
         Ok(cursor) => axum::Json(page(&data.audit, cursor)).into_response(),
         Err(message) => super::error(StatusCode::BAD_REQUEST, &message),
-    }
-}
-
-/// The response an injected fault stands for.
-fn answer_fault(fault: Fault) -> Response {
-    match fault {
-        Fault::Status(code) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            super::error(status, "injected failure")
-        }
-        Fault::Html => {
-            axum::response::Html("<html><body>Maintenance</body></html>").into_response()
-        }
     }
 }
 

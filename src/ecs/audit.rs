@@ -13,7 +13,7 @@
 //!
 //! | action_type words                          | category         | type           |
 //! |--------------------------------------------|------------------|----------------|
-//! | login, logon / logout, logoff              | `authentication` | `start`/`end`  |
+//! | login, logon / logout, logoff              | `iam`, `authentication` | `start`/`end` |
 //! | user, api_token, auth_token, password, ... | `iam`            | by the verb    |
 //! | anything else (devices, flocks, tokens...) | `configuration`  | by the verb    |
 //!
@@ -21,8 +21,8 @@
 //! `deletion`; change, update, move, push, settings or acknowledge `change`;
 //! anything else `info`. So `api_token_create` is iam/creation, `flock_move`
 //! configuration/change and `device_schedule_reboot` configuration/info.
-//! Logins and logouts are not `iam` because ECS pairs `start` and `end` with
-//! `authentication` only.
+//! Logins and logouts are `iam` like every user action, and `authentication`
+//! too because ECS pairs `start` and `end` with that category only.
 //!
 //! `event.outcome` is `failure` when a word is fail, failed or failure, and
 //! absent otherwise: an entry does not say whether the rest succeeded.
@@ -93,7 +93,7 @@ struct Document<'a> {
 struct Event<'a> {
     id: String,
     kind: &'static str,
-    category: [&'static str; 1],
+    category: &'static [&'static str],
     #[serde(rename = "type")]
     types: [&'static str; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,7 +193,11 @@ fn event<'a>(record: &Record<'a, '_>) -> Event<'a> {
     Event {
         id: crate::flatten::record_id(record),
         kind: "event",
-        category: [category],
+        category: match category {
+            "authentication" => &["iam", "authentication"],
+            "iam" => &["iam"],
+            _ => &["configuration"],
+        },
         types: [kind],
         action: get_text(record, "action_type"),
         outcome,
