@@ -20,6 +20,16 @@ use crate::ndjson::{self, Item, Reader};
 /// Output is handed to the writer in chunks of about this size.
 const CHUNK: usize = 1 << 16;
 
+/// Why a run stopped: the input could not be read (the next input may
+/// still be), or the output could not be written (nothing more can be).
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("cannot read input: {0}")]
+    Input(io::Error),
+    #[error("cannot write to stdout: {0}")]
+    Output(io::Error),
+}
+
 /// Records read, written and rejected so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -60,27 +70,37 @@ impl Transformer {
 
     /// Reads every document of `input` (named `name` in messages) and writes
     /// the ECS lines to `out`, flushing whenever the input pauses.
-    pub fn run<R: Read, W: Write>(&mut self, name: &str, input: R, out: &mut W) -> io::Result<()> {
+    pub fn run<R: Read, W: Write>(
+        &mut self,
+        name: &str,
+        input: R,
+        out: &mut W,
+    ) -> Result<(), Failure> {
         let mut reader = Reader::new(input);
         loop {
-            if reader.input_paused() || self.out.len() >= CHUNK {
-                out.write_all(&self.out)?;
-                self.out.clear();
-                if reader.input_paused() {
-                    out.flush()?;
-                }
+            if self.out.len() >= CHUNK {
+                self.deliver(out, false)?;
             }
-            match reader.next_item()? {
+            match reader.next_item().map_err(Failure::Input)? {
                 None => break,
+                Some(Item::Paused) => self.deliver(out, true)?,
                 Some(Item::Document { line, bytes }) => self.document(name, line, bytes),
                 Some(Item::Malformed { line, reason, snippet }) => {
                     self.reject(name, line, reason, &snippet);
                 }
             }
         }
-        out.write_all(&self.out)?;
+        self.deliver(out, true)
+    }
+
+    /// Hands the mapped lines to `out`, and flushes it when asked.
+    fn deliver<W: Write>(&mut self, out: &mut W, flush: bool) -> Result<(), Failure> {
+        out.write_all(&self.out).map_err(Failure::Output)?;
         self.out.clear();
-        out.flush()
+        if flush {
+            out.flush().map_err(Failure::Output)?;
+        }
+        Ok(())
     }
 
     /// Maps one document; `bytes` is parsed in place.

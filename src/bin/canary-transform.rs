@@ -1,13 +1,13 @@
 //! canary-transform: Canary records in, ECS events out, one JSON object per line.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use canary_pipe::exit;
 use canary_pipe::logging::{self, LogFormat};
-use canary_pipe::transform::Transformer;
+use canary_pipe::transform::{Failure, Transformer};
 use clap::Parser;
 
 /// Reads Thinkst Canary records (flattened records, raw incidents, feed pages,
@@ -56,11 +56,18 @@ fn run(args: &Args) -> i32 {
                 }
             }
         };
-        if let Err(err) = result.and_then(|()| out.flush()) {
-            // Whatever failed, input or output, nothing more can be delivered.
-            tracing::error!(error = %err, "Transform stopped: cannot read input or write stdout.");
-            report(&transformer);
-            return exit::OUTPUT;
+        match result {
+            Ok(()) => {}
+            Err(Failure::Input(err)) => {
+                let name = path.display().to_string();
+                tracing::error!(input = %name, error = %err, "Cannot read input file.");
+                code = exit::NO_INPUT;
+            }
+            Err(err @ Failure::Output(_)) => {
+                tracing::error!(error = %err, "Transform stopped.");
+                report(&transformer);
+                return exit::OUTPUT;
+            }
         }
     }
 

@@ -87,7 +87,12 @@ fn document<'a>(
     let record = &record;
     let shared = Shared::read(record);
     let mut document = Document {
-        timestamp: record.get("timestamp").and_then(time::epoch),
+        // Some events (a consolidated port scan) carry no time of their own;
+        // the incident's creation is the closest there is.
+        timestamp: record
+            .get("timestamp")
+            .and_then(time::epoch)
+            .or_else(|| record.get("created").and_then(time::epoch)),
         event: event(record, &shared),
         observer: observer(record),
         source: source(record),
@@ -315,7 +320,10 @@ fn url<'a>(record: &Record<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
 fn http<'a>(record: &Record<'a, '_>) -> Http<'a> {
     Http {
         request: HttpRequest { method: get_text(record, "METHOD") },
-        response: HttpResponse { status_code: record.get("RESPONSE").and_then(count) },
+        response: HttpResponse {
+            // Only what can be an HTTP status.
+            status_code: record.get("RESPONSE").and_then(count).filter(|c| (100..=599).contains(c)),
+        },
     }
 }
 

@@ -48,6 +48,10 @@ fn from_text(text: &str) -> Option<Rfc3339> {
 }
 
 fn from_integer(n: i64) -> Option<Rfc3339> {
+    // Zero and negative times are placeholders, not 1970.
+    if n <= 0 {
+        return None;
+    }
     let time = if n.unsigned_abs() >= MILLISECONDS_FROM.unsigned_abs() {
         Timestamp::from_millisecond(n)
     } else {
@@ -57,6 +61,9 @@ fn from_integer(n: i64) -> Option<Rfc3339> {
 }
 
 fn from_float(f: f64) -> Option<Rfc3339> {
+    if f.is_nan() || f <= 0.0 {
+        return None;
+    }
     let seconds = if f.abs() >= MILLISECONDS_FROM as f64 { f / 1000.0 } else { f };
     let duration = SignedDuration::try_from_secs_f64(seconds).ok()?;
     Timestamp::from_duration(duration).ok().map(Rfc3339)
@@ -77,7 +84,8 @@ mod tests {
         assert_eq!(render("1720684081").as_deref(), Some("2024-07-11T07:48:01Z"));
         assert_eq!(render(r#""1720684212""#).as_deref(), Some("2024-07-11T07:50:12Z"));
         assert_eq!(render(r#"" 1721315330 ""#).as_deref(), Some("2024-07-18T15:08:50Z"));
-        assert_eq!(render("0").as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(render("0"), None, "a placeholder, not 1970");
+        assert_eq!(render("-1"), None);
     }
 
     #[test]

@@ -67,10 +67,11 @@ pub fn text<'a>(value: &'a Value<'_>) -> Option<Text<'a>> {
 /// only when they hold a whole number exactly.
 pub fn count(value: &Value<'_>) -> Option<u64> {
     if let Some(s) = value.as_str() {
-        return s.trim().parse().ok();
+        return s.trim().parse().ok().filter(|n| *n <= i64::MAX as u64);
     }
     if let Some(n) = value.as_u64() {
-        return Some(n);
+        // Elasticsearch's `long` ends at i64::MAX; larger is not a count.
+        return (n <= i64::MAX as u64).then_some(n);
     }
     let f = value.as_f64()?;
     // 2^53: above it an f64 no longer holds every integer.
