@@ -331,6 +331,19 @@ pub fn incident_records<'a, 'v>(
     Ok(records)
 }
 
+/// The elements of an incident's `events` that are not objects, which give
+/// no record; for a record of that incident (any kind).
+pub fn non_object_events<'a, 'v>(record: &Record<'a, 'v>) -> Vec<&'a Value<'v>> {
+    let description = match record.source {
+        Source::Incident { description: Some(d), .. } => d,
+        _ => return Vec::new(),
+    };
+    match description.get("events").and_then(|e| e.as_array()) {
+        Some(events) => events.iter().filter(|e| !e.is_object()).collect(),
+        None => Vec::new(),
+    }
+}
+
 /// Whether an object looks like a raw Console API incident.
 pub fn is_raw_incident(object: &Object<'_>) -> bool {
     object.get("description").is_some_and(|d| d.is_object())

@@ -16,6 +16,7 @@
 //! Requests are retried with exponential backoff and jitter, honouring
 //! `Retry-After`; every failure is one warning naming its kind.
 
+use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -96,6 +97,9 @@ pub struct Summary {
     /// Events not written again because an earlier run or page wrote them.
     pub repeats_skipped: u64,
     pub acknowledged: u64,
+    /// Feed entries that were not incident objects, and events that were
+    /// not objects: logged and left out.
+    pub skipped: u64,
     pub retries: u64,
 }
 
@@ -128,6 +132,10 @@ impl RunError {
     }
 }
 
+/// The longest `Retry-After` obeyed: a console (or a proxy) asking for more
+/// would stall the source for good.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// Restarts of one drain after lost cursors before the drain fails.
 const CURSOR_RESTARTS: u32 = 3;
 
@@ -144,6 +152,9 @@ pub async fn run<W: Write>(
         Some(path) => State::load(path, console, feed)?,
         None => None,
     };
+    for path in options.state_out.iter().chain(options.state_file.iter()) {
+        crate::state::check_writable(path)?;
+    }
     let fresh = state.is_none();
     let state = state.unwrap_or_else(|| State::new(console, feed));
     tracing::info!(console = %client.console(), feed, watermark = state.watermark, "Starting.");
@@ -238,8 +249,10 @@ impl<W: Write> Poller<'_, W> {
     async fn drain_incidents(&mut self, stop: &CancellationToken) -> Result<(), RunError> {
         let since = self.state.watermark;
         let mut max = since;
+        let mut page_max = 0;
         let mut in_order = true;
         let mut cursor: Option<String> = None;
+        let mut cursors_seen = HashSet::new();
         let mut lines = Vec::with_capacity(1 << 16);
         let created_after = self.since.map(|t| t.strftime("%Y-%m-%d-%H:%M:%S").to_string());
 
@@ -269,7 +282,10 @@ impl<W: Write> Poller<'_, W> {
                 }
                 to_acknowledge.extend(written.acknowledge);
             }
-            max = max.max(page.max_updated_id.unwrap_or(0));
+            // Whether `max_updated_id` is the page's or the whole result's is
+            // not documented: it moves the watermark only once every page
+            // has been written.
+            page_max = page_max.max(page.max_updated_id.unwrap_or(0));
             self.out.write_all(&lines).and_then(|()| self.out.flush()).map_err(RunError::Output)?;
             self.page_done(page.items.len(), max);
 
@@ -287,11 +303,17 @@ impl<W: Write> Poller<'_, W> {
                 self.write_state()?;
             }
             match next_cursor(page) {
+                // A console handing out a cursor it gave before would page
+                // forever.
+                Some(next) if !cursors_seen.insert(next.clone()) => {
+                    tracing::warn!("Console repeated a paging cursor; ending this drain.");
+                    break;
+                }
                 Some(next) => cursor = Some(next),
                 None => break,
             }
         }
-        self.save(max)?;
+        self.save(max.max(page_max))?;
         self.since = None;
         self.acknowledge_pending().await
     }
@@ -361,7 +383,8 @@ impl<W: Write> Poller<'_, W> {
     /// asked for. `None` when the attempts are used up.
     fn delay(&self, err: &ApiError, backoff: Option<Duration>) -> Option<Duration> {
         let delay = backoff?.min(self.options.max_backoff);
-        Some(delay.max(err.retry_after().unwrap_or_default()))
+        let asked = err.retry_after().unwrap_or_default().min(MAX_RETRY_AFTER);
+        Some(delay.max(asked))
     }
 
     fn retried(&self, err: &ApiError, delay: Duration) {
@@ -418,6 +441,12 @@ impl<W: Write> Poller<'_, W> {
             .and_then(|v| v.as_str())
             .filter(|k| !k.is_empty());
         let mut written = Written { updated_id, acknowledge: None };
+        if incident.is_none() {
+            let value = crate::ndjson::snippet(raw.as_bytes());
+            tracing::warn!(value, "Feed entry is not an incident object; skipping it.");
+            self.summary.skipped += 1;
+            return written;
+        }
 
         // The whole incident at this update was written already (a page read
         // again after a restart).
@@ -437,7 +466,7 @@ impl<W: Write> Poller<'_, W> {
                 // so it goes out as it is rather than being dropped.
                 let reason = match problem {
                     Some(Err(err)) => err.to_string(),
-                    _ => "not a JSON object".into(),
+                    _ => "not an object".into(),
                 };
                 tracing::warn!(reason, "Incident cannot be flattened; writing it as received.");
                 write_raw(raw, lines);
@@ -600,11 +629,24 @@ fn next_cursor(page: Page) -> Option<String> {
 /// One incident on one line; a console that pretty-prints would otherwise
 /// break the line framing.
 fn write_raw(raw: &str, lines: &mut Vec<u8>) {
-    if raw.contains('\n') {
-        let value: serde_json::Value = serde_json::from_str(raw).expect("raw JSON was validated");
-        serde_json::to_writer(&mut *lines, &value).expect("writing to a Vec cannot fail");
-    } else {
+    if memchr::memchr(b'\n', raw.as_bytes()).is_none() {
         lines.extend_from_slice(raw.as_bytes());
+    } else {
+        // Drop the whitespace between tokens, nothing else: key order and
+        // number spelling stay as the console sent them.
+        let mut in_string = false;
+        let mut escaped = false;
+        for &b in raw.as_bytes() {
+            if in_string {
+                in_string = escaped || b != b'"';
+                escaped = !escaped && b == b'\\';
+            } else if b == b'"' {
+                in_string = true;
+            } else if b.is_ascii_whitespace() {
+                continue;
+            }
+            lines.push(b);
+        }
     }
     lines.push(b'\n');
 }

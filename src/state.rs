@@ -103,6 +103,20 @@ impl State {
     }
 }
 
+/// Checks at start-up that a state file can be written where `path` says,
+/// rather than finding out after the first page went out.
+pub fn check_writable(path: &Path) -> Result<(), StateError> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(".canary-state-check")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|source| StateError::Write { path: path.into(), source })
+}
+
 #[derive(Deserialize)]
 struct Versioned {
     version: u32,

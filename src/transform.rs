@@ -171,7 +171,12 @@ impl Transformer {
 
     fn incident(&mut self, name: &str, line: u64, incident: &Object<'_>) {
         match flatten::incident_records(incident) {
-            Ok(records) => records.iter().for_each(|r| self.write(r)),
+            Ok(records) => {
+                records.iter().for_each(|r| self.write(r));
+                for event in flatten::non_object_events(&records[0]) {
+                    self.reject(name, line, "event is not an object", &flatten::short(event));
+                }
+            }
             Err(err) => {
                 let reason = format!("not a Canary incident: {err}");
                 let value = Value::Object(Box::new(incident.clone()));

@@ -154,9 +154,33 @@ fn incidents_without_events_or_counts_do_not_crash() {
 {"id":"incident:x:cd:192.0.2.4:1","summary":"S","description":{"events":"not a list"}}
 {"hash_id":"0123","description":{"events":[{"timestamp":1},42]}}
 "#;
-    let output = transform(&["--strict"], input);
+    let output = transform(&[], input);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(lines(&output).len(), 4);
+    // The event that is not an object is accounted for, not dropped.
+    assert_eq!(summary(&output), (5, 4, 1));
+    assert!(stderr(&output).contains("event is not an object"));
+}
+
+#[test]
+fn a_byte_order_mark_and_windows_line_ends_are_read() {
+    let page =
+        serde_json::to_string_pretty(&json!({"incidents": demo::builtin_incidents()})).unwrap();
+    let mut input = b"\xef\xbb\xbf".to_vec();
+    input.extend_from_slice(page.replace('\n', "\r\n").as_bytes());
+    let output = transform(&["--strict"], &input);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(lines(&output), lines(&transform(&[], page.as_bytes())));
+}
+
+#[test]
+fn a_folder_named_as_input_is_reported_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("one.json");
+    std::fs::write(&file, r#"{"incident_id":"incident:x:1:192.0.2.1:1","event_type":"incident","summary":"s","timestamp":"1"}"#).unwrap();
+    let output = transform(&[dir.path().to_str().unwrap(), file.to_str().unwrap()], b"");
+    assert_eq!(output.status.code(), Some(66), "{}", stderr(&output));
+    assert_eq!(lines(&output).len(), 1);
 }
 
 #[test]

@@ -102,7 +102,8 @@ struct Args {
 
     /// Serve the built-in demo incidents from a console on 127.0.0.1 and pull
     /// them through the same client.
-    #[arg(long, conflicts_with_all = ["console", "auth_token_file"])]
+    /// (CANARY_CONSOLE is ignored then, so the demo runs anywhere.)
+    #[arg(long, conflicts_with = "auth_token_file")]
     demo: bool,
 
     /// Format of the diagnostics on stderr.
@@ -187,6 +188,7 @@ fn finish(result: Result<poll::Summary, poll::RunError>) -> i32 {
                 records = summary.records,
                 repeats_skipped = summary.repeats_skipped,
                 acknowledged = summary.acknowledged,
+                skipped = summary.skipped,
                 retries = summary.retries,
                 "Finished."
             );

@@ -23,6 +23,10 @@ pub const TOKEN_HEADER: &str = "X-Canary-Auth-Token";
 /// unacknowledged ones loses whatever a human acknowledges between polls.
 const INCIDENTS_PATH: &str = "api/v1/incidents/all";
 
+/// The largest answer read: a console or proxy that never stops sending
+/// must not take all memory. Pages of 500 incidents stay far below it.
+const MAX_RESPONSE: usize = 256 << 20;
+
 /// Acknowledges one incident, by its key.
 const ACKNOWLEDGE_PATH: &str = "api/v1/incident/acknowledge";
 
@@ -113,7 +117,7 @@ pub struct Token(String);
 pub enum TokenError {
     #[error("no auth token: set CANARY_AUTH_TOKEN or pass --auth-token-file")]
     Missing,
-    #[error("cannot read the auth token file {path}: {source}")]
+    #[error("cannot read the auth token file {path}")]
     Unreadable { path: String, source: std::io::Error },
     #[error("the auth token {0} is empty or holds characters a header cannot carry")]
     Malformed(&'static str),
@@ -397,7 +401,7 @@ impl Client {
             .await
             .map_err(ApiError::from_transport)?;
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(ApiError::from_transport)?;
+        let body = read_body(response).await?;
         let reply: Option<Reply> = serde_json::from_slice(&body).ok();
         let message = reply.as_ref().and_then(|r| r.message.clone());
         match (status, reply) {
@@ -424,9 +428,25 @@ impl Client {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let body = response.bytes().await.map_err(ApiError::from_transport)?;
+        let body = read_body(response).await?;
         decode_page(status, retry_after, &body)
     }
+}
+
+/// The body of an answer, up to [`MAX_RESPONSE`] bytes.
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::Decode("the answer is larger than 256 MiB".into());
+    if response.content_length().is_some_and(|len| len > MAX_RESPONSE as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ApiError::from_transport)? {
+        if body.len() + chunk.len() > MAX_RESPONSE {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `Retry-After` as seconds or as an HTTP date.
