@@ -161,3 +161,59 @@ async fn a_rejected_token_ends_both_modes_with_exit_3() {
         assert_eq!(output.status.code(), Some(3));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_result_max_updated_id_never_skips_unwritten_incidents() {
+    let expected = clean_ids().await;
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    // Page 1 claims the whole result's maximum, then the console fails.
+    console.inject([Fault::WholeResultMax, Fault::Status(500)]);
+    let broken = source(&console, &["--max-attempts", "1", "--state-file", state_arg]).await;
+    assert_eq!(broken.status.code(), Some(69));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let written_max = record_ids_and_updated(&broken).into_iter().map(|(_, id)| id).max().unwrap();
+    assert_eq!(saved["watermark"], written_max, "only what was written moves the watermark");
+
+    let rest = source(&console, &["--state-file", state_arg]).await;
+    assert!(rest.status.success());
+    let mut all = record_ids(&broken);
+    all.extend(record_ids(&rest));
+    assert_eq!(all.iter().collect::<HashSet<_>>(), expected.iter().collect::<HashSet<_>>());
+    assert_eq!(all.len(), expected.len(), "and nothing twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cursor_handed_back_again_ends_the_drain_instead_of_looping() {
+    let expected = clean_ids().await;
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    // The first cursor request gets its own cursor back as the next one.
+    console.inject([Fault::SameCursorAgain]);
+    let first = source(&console, &["--state-file", state_arg]).await;
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("repeated a paging cursor"));
+    let rest = source(&console, &["--state-file", state_arg]).await;
+    let mut all = record_ids(&first);
+    all.extend(record_ids(&rest));
+    assert_eq!(all.iter().collect::<HashSet<_>>(), expected.iter().collect::<HashSet<_>>());
+    assert_eq!(all.len(), expected.len());
+}
+
+fn record_ids_and_updated(output: &Output) -> Vec<(String, u64)> {
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let record: Value = serde_json::from_str(line).unwrap();
+            (
+                record["record_id"].as_str().unwrap().to_owned(),
+                record["updated_id"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}

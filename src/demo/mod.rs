@@ -98,6 +98,12 @@ pub enum Fault {
     CursorExpired,
     /// Acknowledgements fail with HTTP 500 (consumed by the next one).
     AcknowledgeFails,
+    /// The page reports the whole result's highest `updated_id` as its
+    /// `max_updated_id`, which the documentation leaves possible.
+    WholeResultMax,
+    /// The page hands back, as the next cursor, the cursor it was asked with;
+    /// requests without a cursor pass it by.
+    SameCursorAgain,
 }
 
 impl Console {
@@ -304,7 +310,14 @@ fn feed_page(
     }
     let fault = take_fault(&mut data.faults, query.contains_key("cursor"));
     if let Some(fault) = &fault
-        && !matches!(fault, Fault::Slow(_) | Fault::Truncated | Fault::Reset)
+        && !matches!(
+            fault,
+            Fault::Slow(_)
+                | Fault::Truncated
+                | Fault::Reset
+                | Fault::WholeResultMax
+                | Fault::SameCursorAgain
+        )
     {
         return Err(Box::new(fault_response(fault.clone())));
     }
@@ -371,13 +384,18 @@ fn feed_page(
         });
         body["cursor"] = json!({"next": next, "next_link": link, "prev": null, "prev_link": null});
     }
+    match (&fault, query.get("cursor")) {
+        (Some(Fault::WholeResultMax), _) => body["max_updated_id"] = json!(cursor.upper),
+        (Some(Fault::SameCursorAgain), Some(asked)) => body["cursor"]["next"] = json!(asked),
+        _ => {}
+    }
     Ok((body, fault))
 }
 
 /// Takes the next fault that applies to this request.
 fn take_fault(faults: &mut VecDeque<Fault>, has_cursor: bool) -> Option<Fault> {
     match faults.front() {
-        Some(Fault::CursorExpired) if !has_cursor => None,
+        Some(Fault::CursorExpired | Fault::SameCursorAgain) if !has_cursor => None,
         Some(Fault::AcknowledgeFails) => None,
         Some(_) => faults.pop_front(),
         None => None,
