@@ -11,6 +11,9 @@ use serde_json::Value;
 use simd_json::prelude::ValueAsObject;
 use tokio::io::AsyncBufReadExt;
 
+mod common;
+use common::watermark;
+
 const TOKEN: &str = "crash-test-token";
 const INCIDENTS: usize = 10_000;
 
@@ -27,12 +30,6 @@ fn expected_event_ids(incidents: &[Value]) -> HashSet<String> {
         }
     }
     ids
-}
-
-fn watermark(path: &std::path::Path) -> u64 {
-    std::fs::read(path)
-        .map(|text| serde_json::from_slice::<Value>(&text).unwrap()["watermark"].as_u64().unwrap())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread")]

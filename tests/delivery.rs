@@ -13,6 +13,9 @@ use canary_pipe::console::Token;
 use canary_pipe::demo::{self, Console, Fault};
 use serde_json::Value;
 
+mod common;
+use common::{demo_record_count as all_record_count, json_lines as records};
+
 const TOKEN: &str = "delivery-test-token";
 const SOURCE: &str = env!("CARGO_BIN_EXE_canary-source");
 const TRANSFORM: &str = env!("CARGO_BIN_EXE_canary-transform");
@@ -29,21 +32,6 @@ async fn source(console: &Console, extra: &[&str]) -> Output {
         .output()
         .await
         .unwrap()
-}
-
-fn records(output: &Output) -> Vec<Value> {
-    String::from_utf8(output.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-fn all_record_count() -> usize {
-    demo::builtin_incidents()
-        .iter()
-        .map(|i| 1 + i["description"]["events"].as_array().map_or(0, Vec::len))
-        .sum()
 }
 
 /// An HTTP sink on 127.0.0.1 that refuses its first batch with a 500 and

@@ -1,12 +1,14 @@
 //! canary-source, run as a program against the demo console on 127.0.0.1.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::process::Output;
 
 use canary_pipe::console::Token;
 use canary_pipe::demo::{self, Console, Fault};
 use serde_json::{Value, json};
+
+mod common;
+use common::{demo_record_count as expected_records, json_lines as lines, stderr, watermark};
 
 const TOKEN: &str = "test-token-0123456789";
 
@@ -21,32 +23,6 @@ async fn source(args: &[&str], token: Option<&str>) -> Output {
         command.env("CANARY_AUTH_TOKEN", token);
     }
     command.output().await.unwrap()
-}
-
-fn lines(output: &Output) -> Vec<Value> {
-    String::from_utf8(output.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn watermark(path: &Path) -> u64 {
-    let state: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    state["watermark"].as_u64().unwrap()
-}
-
-/// The records the builtin incidents flatten to: one per incident plus one
-/// per event.
-fn expected_records() -> usize {
-    demo::builtin_incidents()
-        .iter()
-        .map(|i| 1 + i["description"]["events"].as_array().map_or(0, Vec::len))
-        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread")]

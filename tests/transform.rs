@@ -6,6 +6,9 @@ use std::process::{Command, Output, Stdio};
 use canary_pipe::demo;
 use serde_json::{Value, json};
 
+mod common;
+use common::{json_lines as lines, stderr};
+
 fn transform(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_canary-transform"))
         .args(args)
@@ -16,18 +19,6 @@ fn transform(args: &[&str], stdin: &[u8]) -> Output {
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn lines(output: &Output) -> Vec<Value> {
-    String::from_utf8(output.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("every output line is JSON"))
-        .collect()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn summary(output: &Output) -> (u64, u64, u64) {
