@@ -4,9 +4,10 @@
 //! One drain of the incident feed asks for `incidents_since=<watermark>` and
 //! follows `cursor.next` until the last page. The new watermark is the running
 //! maximum of every incident's `updated_id` and every page's `max_updated_id`.
-//! It is saved only after the lines it covers are written and flushed: after
-//! each page while the feed comes in ascending `updated_id` order (so an
-//! interrupted backfill resumes where it was), otherwise once at the end. A
+//! It is saved only after the lines it covers are written and flushed: every
+//! couple of seconds of a long drain while the feed comes in ascending
+//! `updated_id` order (so an interrupted backfill resumes near where it was),
+//! otherwise once at the end. A
 //! cursor that stops working restarts the drain from what was saved; what
 //! [`crate::dedup`] remembers keeps that from repeating events.
 //!
@@ -136,6 +137,11 @@ impl RunError {
 /// would stall the source for good.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
+/// Least time between two saves in the middle of a drain. Every save writes
+/// and fsyncs the whole state; during a long backfill saving after every page
+/// would cost more than the pages. The end of a drain always saves.
+const SAVE_EVERY: Duration = Duration::from_secs(2);
+
 /// Restarts of one drain after lost cursors before the drain fails.
 const CURSOR_RESTARTS: u32 = 3;
 
@@ -168,6 +174,7 @@ pub async fn run<W: Write>(
         summary: Summary::default(),
         retries: AtomicU64::new(0),
         progress: progress_bar(),
+        staged: Vec::new(),
     };
     loop {
         match poller.drain(&stop).await {
@@ -221,6 +228,8 @@ struct Poller<'a, W> {
     summary: Summary,
     retries: AtomicU64,
     progress: Option<indicatif::ProgressBar>,
+    /// What the page being written adds to the state's memory of incidents.
+    staged: Vec<(String, Seen)>,
 }
 
 impl<W: Write> Poller<'_, W> {
@@ -231,7 +240,15 @@ impl<W: Write> Poller<'_, W> {
         self.acknowledge_pending().await?;
         let mut restarts = 0;
         loop {
-            match self.drain_incidents(stop).await {
+            let result = self.drain_incidents(stop).await;
+            if result.is_err() {
+                // Whatever failed, what was written is saved, so the next
+                // run repeats as little as possible.
+                if let Err(err) = self.write_state() {
+                    tracing::error!(error = %err, "Cannot save the state.");
+                }
+            }
+            match result {
                 Err(RunError::CursorLost(err)) if restarts < CURSOR_RESTARTS => {
                     restarts += 1;
                     tracing::warn!(
@@ -253,6 +270,7 @@ impl<W: Write> Poller<'_, W> {
         let mut in_order = true;
         let mut cursor: Option<String> = None;
         let mut cursors_seen = HashSet::new();
+        let mut last_save = std::time::Instant::now();
         let mut lines = Vec::with_capacity(1 << 16);
         let created_after = self.since.map(|t| t.strftime("%Y-%m-%d-%H:%M:%S").to_string());
 
@@ -273,6 +291,7 @@ impl<W: Write> Poller<'_, W> {
             };
 
             lines.clear();
+            self.staged.clear();
             let mut to_acknowledge: Vec<String> = Vec::new();
             for raw in &page.items {
                 let written = self.write_incident(raw.get(), &mut lines);
@@ -287,6 +306,10 @@ impl<W: Write> Poller<'_, W> {
             // has been written.
             page_max = page_max.max(page.max_updated_id.unwrap_or(0));
             self.out.write_all(&lines).and_then(|()| self.out.flush()).map_err(RunError::Output)?;
+            // Only now is the page's memory of what was written true.
+            for (key, seen) in self.staged.drain(..) {
+                self.state.incidents.insert(key, seen);
+            }
             self.page_done(page.items.len(), max);
 
             // Incidents to acknowledge are queued in the state saved with
@@ -298,9 +321,11 @@ impl<W: Write> Poller<'_, W> {
                 }
             }
             if in_order {
-                self.save(max)?;
-            } else if !self.state.pending_acks.is_empty() {
+                self.advance(max);
+            }
+            if last_save.elapsed() >= SAVE_EVERY || !self.state.pending_acks.is_empty() {
                 self.write_state()?;
+                last_save = std::time::Instant::now();
             }
             match next_cursor(page) {
                 // A console handing out a cursor it gave before would page
@@ -313,7 +338,8 @@ impl<W: Write> Poller<'_, W> {
                 None => break,
             }
         }
-        self.save(max.max(page_max))?;
+        self.advance(max.max(page_max));
+        self.write_state()?;
         self.since = None;
         self.acknowledge_pending().await
     }
@@ -344,7 +370,8 @@ impl<W: Write> Poller<'_, W> {
                 _ => break,
             }
         }
-        self.save(max)
+        self.advance(max);
+        self.write_state()
     }
 
     fn page_done(&mut self, items: usize, watermark: u64) {
@@ -541,13 +568,10 @@ impl<W: Write> Poller<'_, W> {
         Some(id.unwrap_or(since))
     }
 
+    /// Notes what this page writes of an incident; it goes into the state
+    /// once the page is flushed.
     fn remember(&mut self, key: &str, seen: Seen) {
-        match self.state.incidents.get_mut(key) {
-            Some(slot) => *slot = seen,
-            None => {
-                self.state.incidents.insert(key.to_owned(), seen);
-            }
-        }
+        self.staged.push((key.to_owned(), seen));
     }
 
     /// Acknowledges the incidents queued in the state, which were written and
@@ -583,14 +607,13 @@ impl<W: Write> Poller<'_, W> {
         self.write_state()
     }
 
-    /// Moves the watermark forward and saves the state with it.
-    fn save(&mut self, watermark: u64) -> Result<(), RunError> {
-        if watermark <= self.state.watermark {
-            return Ok(());
+    /// Moves the watermark forward in memory, once the lines it covers are
+    /// written and flushed; [`Poller::write_state`] makes it last.
+    fn advance(&mut self, watermark: u64) {
+        if watermark > self.state.watermark {
+            self.state.watermark = watermark;
+            dedup::evict(&mut self.state.incidents, self.options.remember);
         }
-        self.state.watermark = watermark;
-        dedup::evict(&mut self.state.incidents, self.options.remember);
-        self.write_state()
     }
 
     fn write_state(&mut self) -> Result<(), RunError> {

@@ -348,13 +348,17 @@ fn feed_page(
         }
     };
 
-    let matching: Vec<&Value> = data
-        .incidents
+    // Incidents are kept in `updated_id` order: start where the page starts
+    // and look one past its end, so each page costs its own size only.
+    let first = cursor.since.max(cursor.after) + 1;
+    let start = data.incidents.partition_point(|i| updated_id(i) < first);
+    let matching: Vec<&Value> = data.incidents[start..]
         .iter()
-        .filter(|i| (cursor.since.max(cursor.after) + 1..=cursor.upper).contains(&updated_id(i)))
+        .take_while(|i| updated_id(i) <= cursor.upper)
         .filter(|i| cursor.flock_id.as_ref().is_none_or(|f| i["description"]["flock_id"] == **f))
         .filter(|i| cursor.node_id.as_ref().is_none_or(|n| i["description"]["node_id"] == **n))
         .filter(|i| cursor.created_after.is_none_or(|t| created(i) > t))
+        .take(cursor.limit.saturating_add(1))
         .collect();
     let end = cursor.limit.min(matching.len());
     let page: Vec<Value> = matching[..end]
