@@ -203,6 +203,9 @@ fn finish(result: Result<poll::Summary, poll::RunError>) -> i32 {
 }
 
 /// SIGINT or SIGTERM ends the run after the page being written.
+// TODO: Writes to stdout are blocking; a signal that arrives while the
+// downstream does not read waits for that write, so a collector's stop
+// timeout may end in SIGKILL (safe, but the last page is repeated).
 async fn stop_on_signal(stop: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) =
