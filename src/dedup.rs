@@ -1,67 +1,75 @@
 //! What the source remembers of each incident it wrote, so that an incident
 //! coming back (new events, an acknowledgement) sends only what is new.
 //!
-//! Per incident it keeps the `updated_id` written, the latest event timestamp
-//! written and the ids of the events at that timestamp, plus the ids of
-//! events that carry no timestamp. Events of one incident are recorded in
-//! time order, so an event older than the latest one written was written
-//! too. The memory holds at most a fixed number of incidents and forgets the
-//! least recently updated first; a forgotten incident that comes back sends
-//! all its events again, which is a repeat, never a loss.
+//! Per incident it keeps the `updated_id` written and the ids of the events
+//! written, with their timestamps, in any order the console lists them. An
+//! incident keeps at most [`EVENTS_KEPT`] event ids: past that, the oldest are
+//! dropped and `floor` says that every event up to the time of the dropped
+//! ones was written (brute-force incidents grow by new events, not old ones). The
+//! memory holds at most a fixed number of incidents and forgets the least
+//! recently updated first; a forgotten incident that comes back sends all its
+//! events again, which is a repeat, never a loss.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-/// Event ids kept per incident for events without a timestamp.
-const UNTIMED_KEPT: usize = 64;
+/// Event ids kept per incident.
+pub const EVENTS_KEPT: usize = 2048;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
     /// The incident's `updated_id` when it was last written.
     pub updated_id: u64,
-    /// The latest event timestamp written, epoch seconds.
+    /// Events at or before this time (epoch seconds) were written, some of
+    /// them forgotten.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_event: Option<i64>,
-    /// Ids of the events written at `last_event`.
+    pub floor: Option<i64>,
+    /// The events written: timestamp (when the event has one) and id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub at_last_event: Vec<String>,
-    /// Ids of written events without a timestamp, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub untimed: Vec<String>,
+    pub events: Vec<(Option<i64>, String)>,
     /// The incident is acknowledged on the console (seen in the feed, or
     /// acknowledged by this source), so `--acknowledge` leaves it alone.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub acknowledged: bool,
 }
 
+/// The events of one incident already written, for checking a new copy of it.
+pub struct Written<'a> {
+    floor: Option<i64>,
+    ids: HashSet<&'a str>,
+}
+
 impl Seen {
-    /// Whether the event with this timestamp and id was written before.
-    pub fn has_event(&self, timestamp: Option<i64>, id: &str) -> bool {
-        match (timestamp, self.last_event) {
-            (None, _) => self.untimed.iter().any(|s| s == id),
-            (Some(_), None) => false,
-            (Some(t), Some(last)) => {
-                t < last || (t == last && self.at_last_event.iter().any(|s| s == id))
-            }
-        }
+    pub fn written(&self) -> Written<'_> {
+        Written { floor: self.floor, ids: self.events.iter().map(|(_, id)| id.as_str()).collect() }
     }
 
     pub fn add_event(&mut self, timestamp: Option<i64>, id: String) {
-        match timestamp {
-            None => {
-                if self.untimed.len() == UNTIMED_KEPT {
-                    self.untimed.remove(0);
-                }
-                self.untimed.push(id);
-            }
-            Some(t) if self.last_event.is_none_or(|last| t > last) => {
-                self.last_event = Some(t);
-                self.at_last_event = vec![id];
-            }
-            Some(t) if Some(t) == self.last_event => self.at_last_event.push(id),
-            Some(_) => {}
+        self.events.push((timestamp, id));
+        if self.events.len() > EVENTS_KEPT {
+            self.forget_oldest();
         }
+    }
+
+    /// Keeps the newest [`EVENTS_KEPT`] events and raises `floor` past the
+    /// ones dropped. Events without a time count as the oldest.
+    fn forget_oldest(&mut self) {
+        self.events.sort_by_key(|(timestamp, _)| timestamp.unwrap_or(i64::MIN));
+        let excess = self.events.len() - EVENTS_KEPT;
+        let dropped_up_to = self.events[..excess].iter().filter_map(|(t, _)| *t).max();
+        self.events.drain(..excess);
+        if let Some(t) = dropped_up_to {
+            self.floor = Some(self.floor.map_or(t, |f| f.max(t)));
+        }
+    }
+}
+
+impl Written<'_> {
+    /// Whether the event with this timestamp and id was written before.
+    pub fn contains(&self, timestamp: Option<i64>, id: &str) -> bool {
+        let below_floor = matches!((timestamp, self.floor), (Some(t), Some(floor)) if t <= floor);
+        below_floor || self.ids.contains(id)
     }
 }
 
@@ -84,20 +92,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn later_events_are_new_earlier_ones_are_not() {
+    fn events_are_known_by_id_in_any_order() {
         let mut seen = Seen::default();
-        assert!(!seen.has_event(Some(10), "a"));
-        seen.add_event(Some(10), "a".into());
-        seen.add_event(Some(10), "b".into());
-        assert!(seen.has_event(Some(10), "a") && seen.has_event(Some(10), "b"));
-        assert!(!seen.has_event(Some(10), "c"), "same second, other event");
-        assert!(seen.has_event(Some(9), "z"));
-        assert!(!seen.has_event(Some(11), "a"));
-        seen.add_event(Some(11), "d".into());
-        assert_eq!(seen.at_last_event, ["d"]);
-        assert!(!seen.has_event(None, "u"));
-        seen.add_event(None, "u".into());
-        assert!(seen.has_event(None, "u"));
+        seen.add_event(Some(20), "late".into());
+        seen.add_event(Some(10), "early".into());
+        seen.add_event(None, "untimed".into());
+        let written = seen.written();
+        assert!(written.contains(Some(20), "late"));
+        assert!(written.contains(Some(10), "early"));
+        assert!(written.contains(None, "untimed"));
+        assert!(!written.contains(Some(5), "older-but-new"), "an older event is still new");
+        assert!(!written.contains(None, "other"));
+    }
+
+    #[test]
+    fn past_the_cap_the_oldest_are_covered_by_the_floor() {
+        let mut seen = Seen::default();
+        for i in 0..(EVENTS_KEPT as i64 + 10) {
+            seen.add_event(Some(1000 + i), format!("e{i}"));
+        }
+        assert_eq!(seen.events.len(), EVENTS_KEPT);
+        assert_eq!(seen.floor, Some(1009));
+        let written = seen.written();
+        assert!(written.contains(Some(1000), "e0"), "dropped, under the floor");
+        assert!(written.contains(Some(1009), "e9"), "dropped, under the floor");
+        assert!(written.contains(Some(1010), "e10"), "kept");
+        assert!(!written.contains(Some(1010), "same-second-new"));
     }
 
     #[test]

@@ -236,8 +236,9 @@ impl<'a, 'v> Record<'a, 'v> {
 
 /// The record's deterministic identifier: 32 hex digits of a SHA-256 over the
 /// incident key, the kind, and the record's content without [`VOLATILE`]
-/// keys (for an incident record: its time and acknowledgement). The id a
-/// record already carries is kept.
+/// keys. An incident record stands for one state of the incident, so its id
+/// covers its time, acknowledgement and `updated_id`: every change gives a new
+/// one. The id a record already carries is kept.
 pub fn record_id(record: &Record<'_, '_>) -> String {
     if let Some(id) = record.get("record_id").and_then(|v| v.as_str()) {
         return id.to_owned();
@@ -249,7 +250,7 @@ pub fn record_id(record: &Record<'_, '_>) -> String {
     let mut fields: Vec<(&str, &Value<'_>)> = Vec::with_capacity(48);
     match record.kind() {
         Kind::Incident => {
-            for key in ["timestamp", "acknowledged"] {
+            for key in ["timestamp", "acknowledged", "updated_id"] {
                 if let Some(value) = record.get(key) {
                     fields.push((key, value));
                 }

@@ -154,15 +154,27 @@ pub async fn run<W: Write>(
 ) -> Result<Summary, RunError> {
     let console = &options.console_name;
     let feed = options.feed.name();
+    // Held for the whole run: one source per state file.
+    let _locks = options
+        .state_out
+        .iter()
+        .chain(options.state_file.iter())
+        .map(|path| crate::state::lock(path))
+        .collect::<Result<Vec<_>, _>>()?;
     let state = match &options.state_file {
         Some(path) => State::load(path, console, feed)?,
         None => None,
     };
-    for path in options.state_out.iter().chain(options.state_file.iter()) {
-        crate::state::check_writable(path)?;
-    }
+    let scope = options.filters.scope();
     let fresh = state.is_none();
-    let state = state.unwrap_or_else(|| State::new(console, feed));
+    let mut state = state.unwrap_or_else(|| State::new(console, feed));
+    if fresh {
+        state.scope = scope.clone();
+        state.since = options.since.map(|t| t.as_second());
+    } else if state.scope != scope {
+        let path = options.state_file.clone().unwrap_or_default();
+        return Err(StateError::OtherScope { path, found: state.scope, expected: scope }.into());
+    }
     tracing::info!(console = %client.console(), feed, watermark = state.watermark, "Starting.");
 
     let mut poller = Poller {
@@ -170,7 +182,6 @@ pub async fn run<W: Write>(
         options,
         out,
         state,
-        since: options.since.filter(|_| fresh),
         summary: Summary::default(),
         retries: AtomicU64::new(0),
         progress: progress_bar(),
@@ -223,8 +234,6 @@ struct Poller<'a, W> {
     options: &'a Options,
     out: W,
     state: State,
-    /// `--since`, until the first drain has set a watermark.
-    since: Option<jiff::Timestamp>,
     summary: Summary,
     retries: AtomicU64,
     progress: Option<indicatif::ProgressBar>,
@@ -237,7 +246,7 @@ impl<W: Write> Poller<'_, W> {
         if self.options.feed == Feed::Audit {
             return self.drain_audit(stop).await;
         }
-        self.acknowledge_pending().await?;
+        self.acknowledge_pending(stop).await?;
         let mut restarts = 0;
         loop {
             let result = self.drain_incidents(stop).await;
@@ -272,7 +281,12 @@ impl<W: Write> Poller<'_, W> {
         let mut cursors_seen = HashSet::new();
         let mut last_save = std::time::Instant::now();
         let mut lines = Vec::with_capacity(1 << 16);
-        let created_after = self.since.map(|t| t.strftime("%Y-%m-%d-%H:%M:%S").to_string());
+        // `--since` holds until the feed has given a watermark.
+        let created_after = (since == 0)
+            .then_some(self.state.since)
+            .flatten()
+            .and_then(|t| jiff::Timestamp::from_second(t).ok())
+            .map(|t| t.strftime("%Y-%m-%d-%H:%M:%S").to_string());
 
         loop {
             let (limit, filters) = (self.options.page_size, &self.options.filters);
@@ -323,7 +337,11 @@ impl<W: Write> Poller<'_, W> {
             if in_order {
                 self.advance(max);
             }
-            if last_save.elapsed() >= SAVE_EVERY || !self.state.pending_acks.is_empty() {
+            let first_page = self.summary.pages == 1;
+            if first_page
+                || last_save.elapsed() >= SAVE_EVERY
+                || !self.state.pending_acks.is_empty()
+            {
                 self.write_state()?;
                 last_save = std::time::Instant::now();
             }
@@ -339,9 +357,11 @@ impl<W: Write> Poller<'_, W> {
             }
         }
         self.advance(max.max(page_max));
+        if self.state.watermark > 0 {
+            self.state.since = None;
+        }
         self.write_state()?;
-        self.since = None;
-        self.acknowledge_pending().await
+        self.acknowledge_pending(stop).await
     }
 
     async fn drain_audit(&mut self, stop: &CancellationToken) -> Result<(), RunError> {
@@ -396,8 +416,7 @@ impl<W: Write> Poller<'_, W> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_secs(1))
             .with_max_delay(self.options.max_backoff)
-            .with_factor(2.0)
-            .with_jitter();
+            .with_factor(2.0);
         if self.options.once {
             backoff.with_max_times(self.options.once_attempts.saturating_sub(1))
         } else {
@@ -405,11 +424,16 @@ impl<W: Write> Poller<'_, W> {
         }
     }
 
-    /// The wait before the next attempt: the backoff's, jitter included,
+    /// The wait before the next attempt: the backoff's step with jitter,
     /// never above `--max-backoff-secs`, but at least what `Retry-After`
     /// asked for. `None` when the attempts are used up.
     fn delay(&self, err: &ApiError, backoff: Option<Duration>) -> Option<Duration> {
-        let delay = backoff?.min(self.options.max_backoff);
+        // Jitter between half and all of the step, so that sources started
+        // together spread out even once they reach the cap; never below a
+        // second (unless the cap is lower): no hot loop.
+        let step = backoff?.min(self.options.max_backoff);
+        let floor = Duration::from_secs(1).min(self.options.max_backoff);
+        let delay = step.mul_f64(0.5 + fastrand::f64() / 2.0).max(floor);
         let asked = err.retry_after().unwrap_or_default().min(MAX_RETRY_AFTER);
         Some(delay.max(asked))
     }
@@ -477,7 +501,11 @@ impl<W: Write> Poller<'_, W> {
 
         // The whole incident at this update was written already (a page read
         // again after a restart).
-        let seen = key.and_then(|k| self.state.incidents.get(k));
+        // The page may list an incident twice: what it already staged counts.
+        let seen = key.and_then(|k| {
+            let staged = self.staged.as_slice().iter().rev().find(|(staged, _)| staged == k);
+            staged.map(|(_, seen)| seen).or_else(|| self.state.incidents.get(k))
+        });
         if let (Some(seen), Some(id)) = (seen, updated_id)
             && seen.updated_id >= id
         {
@@ -525,18 +553,36 @@ impl<W: Write> Poller<'_, W> {
         seen: &mut Seen,
         lines: &mut Vec<u8>,
     ) {
-        for record in records {
-            let id = flatten::record_id(record);
-            if record.kind() == Kind::Event {
-                let timestamp = record.timestamp();
-                if seen.has_event(timestamp, &id) {
-                    self.summary.repeats_skipped += 1;
-                    continue;
-                }
-                seen.add_event(timestamp, id.clone());
+        if let Some(incident) = records.first() {
+            for event in flatten::non_object_events(incident) {
+                let value = flatten::short(event);
+                tracing::warn!(
+                    value,
+                    incident = incident.incident_id(),
+                    "Event is not an object; skipping it."
+                );
+                self.summary.skipped += 1;
             }
-            record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
-            self.summary.records += 1;
+        }
+        let mut new_events = Vec::new();
+        {
+            let written = seen.written();
+            for record in records {
+                let id = flatten::record_id(record);
+                if record.kind() == Kind::Event {
+                    let timestamp = record.timestamp();
+                    if written.contains(timestamp, &id) {
+                        self.summary.repeats_skipped += 1;
+                        continue;
+                    }
+                    new_events.push((timestamp, id.clone()));
+                }
+                record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
+                self.summary.records += 1;
+            }
+        }
+        for (timestamp, id) in new_events {
+            seen.add_event(timestamp, id);
         }
     }
 
@@ -551,8 +597,15 @@ impl<W: Write> Poller<'_, W> {
                 return Some(since);
             }
         };
-        let id = value.get("id").and_then(as_id);
-        if id.is_some_and(|id| id <= since) {
+        let Some(id) = value.get("id").and_then(as_id) else {
+            // Without a number it cannot be placed against the watermark:
+            // written on every poll, or never. It is logged and counted.
+            let value = crate::ndjson::snippet(raw.as_bytes());
+            tracing::warn!(value, "Audit entry has no numeric id; skipping it.");
+            self.summary.skipped += 1;
+            return Some(since);
+        };
+        if id <= since {
             return None;
         }
         let record =
@@ -565,7 +618,7 @@ impl<W: Write> Poller<'_, W> {
             }
             Err(err) => tracing::warn!(reason = %err, "Audit entry skipped."),
         }
-        Some(id.unwrap_or(since))
+        Some(id)
     }
 
     /// Notes what this page writes of an incident; it goes into the state
@@ -577,16 +630,20 @@ impl<W: Write> Poller<'_, W> {
     /// Acknowledges the incidents queued in the state, which were written and
     /// saved before they were queued. One that fails stays queued for the
     /// next poll, so none is lost or acknowledged twice.
-    async fn acknowledge_pending(&mut self) -> Result<(), RunError> {
+    async fn acknowledge_pending(&mut self, stop: &CancellationToken) -> Result<(), RunError> {
         if !self.options.acknowledge || self.state.pending_acks.is_empty() {
             return Ok(());
         }
         for key in self.state.pending_acks.clone() {
-            let result = (|| self.client.acknowledge(&key))
+            let attempt = (|| self.client.acknowledge(&key))
                 .retry(ExponentialBuilder::default().with_max_times(2).with_jitter())
                 .when(ApiError::is_transient)
-                .notify(|err, delay| self.retried(err, delay))
-                .await;
+                .notify(|err, delay| self.retried(err, delay));
+            // A stop leaves the rest queued in the state for the next run.
+            let result = tokio::select! {
+                result = attempt => result,
+                _ = stop.cancelled() => break,
+            };
             match result {
                 Ok(()) => {
                     self.summary.acknowledged += 1;

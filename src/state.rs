@@ -37,6 +37,15 @@ pub struct State {
     /// succeeded yet; tried again on every poll.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_acks: Vec<String>,
+    /// `--since` of the first run, as epoch seconds, kept until the feed has
+    /// given a watermark: a console with nothing recent must not turn the
+    /// next poll into a pull of all history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
+    /// The feed filters (`--flock-id`, `--node-id`) the watermark was made
+    /// with; another scope would skip incidents the watermark never covered.
+    #[serde(default)]
+    pub scope: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +62,12 @@ pub enum StateError {
     OtherConsole { path: PathBuf, found: String, feed: String, expected: String },
     #[error("cannot write state file {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    #[error(
+        "state file {path} was made for the feed filters {found:?}, not {expected:?}; use another state file"
+    )]
+    OtherScope { path: PathBuf, found: String, expected: String },
+    #[error("state file {path} is in use by another canary-source")]
+    Locked { path: PathBuf },
 }
 
 impl State {
@@ -65,6 +80,8 @@ impl State {
             saved_at: String::new(),
             incidents: BTreeMap::new(),
             pending_acks: Vec::new(),
+            since: None,
+            scope: String::new(),
         }
     }
 
@@ -103,18 +120,53 @@ impl State {
     }
 }
 
-/// Checks at start-up that a state file can be written where `path` says,
-/// rather than finding out after the first page went out.
-pub fn check_writable(path: &Path) -> Result<(), StateError> {
-    let dir = match path.parent() {
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".canary-state-check")
-        .tempfile_in(dir)
-        .map(drop)
-        .map_err(|source| StateError::Write { path: path.into(), source })
+    }
+}
+
+/// Temporary files of one state file start with this, so that those a
+/// killed run left behind can be found and removed.
+fn temp_prefix(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    format!(".{name}.tmp")
+}
+
+/// Holds the state file for one run: a second canary-source on the same
+/// file would write over what this one saves.
+pub struct Lock {
+    _file: fs::File,
+}
+
+/// Takes the state file's lock (a `.lock` file beside it), checks that the
+/// folder can be written, rather than finding out after the first page went
+/// out, and removes temporary files a killed run left behind.
+pub fn lock(path: &Path) -> Result<Lock, StateError> {
+    let write_error = |source| StateError::Write { path: path.into(), source };
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(write_error)?;
+    if let Err(err) = file.try_lock() {
+        return Err(match err {
+            fs::TryLockError::WouldBlock => StateError::Locked { path: path.into() },
+            fs::TryLockError::Error(source) => write_error(source),
+        });
+    }
+    let prefix = temp_prefix(path);
+    for entry in fs::read_dir(folder(path)).map_err(write_error)?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    tempfile::Builder::new().prefix(&prefix).tempfile_in(folder(path)).map_err(write_error)?;
+    Ok(Lock { _file: file })
 }
 
 #[derive(Deserialize)]
@@ -123,12 +175,9 @@ struct Versioned {
 }
 
 fn write_atomically(path: &Path, state: &State) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::Builder::new().prefix(".canary-state").tempfile_in(dir)?;
-    serde_json::to_writer_pretty(&mut file, state)?;
+    let dir = folder(path);
+    let mut file = tempfile::Builder::new().prefix(&temp_prefix(path)).tempfile_in(dir)?;
+    serde_json::to_writer(&mut file, state)?;
     file.write_all(b"\n")?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
@@ -152,7 +201,10 @@ mod tests {
 
         let on_disk: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
         let keys: Vec<&str> = on_disk.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, ["console", "feed", "incidents", "saved_at", "version", "watermark"]);
+        assert_eq!(
+            keys,
+            ["console", "feed", "incidents", "saved_at", "scope", "version", "watermark"]
+        );
         assert_eq!(on_disk["version"], 1);
         assert_eq!(on_disk["watermark"], 152);
         assert_eq!(on_disk["console"], "https://a.canary.tools/");
@@ -162,6 +214,9 @@ mod tests {
         assert_eq!(loaded, state);
         let leftovers = fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+
+        let _held = lock(&path).unwrap();
+        assert!(matches!(lock(&path), Err(StateError::Locked { .. })), "one run per state file");
     }
 
     #[test]

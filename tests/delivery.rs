@@ -261,3 +261,75 @@ async fn sigint_ends_a_polling_run_with_exit_0() {
     assert!(std::process::Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     assert_eq!(child.wait().await.unwrap().code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_listed_out_of_time_order_all_arrive_once() {
+    let console = Console::start(Token::new(TOKEN).unwrap(), Vec::new()).await.unwrap();
+    let event = |name: &str, t: i64| serde_json::json!({"USERNAME": name, "timestamp": t});
+    let mut incident = serde_json::json!({
+        "id": "incident:sshlogin:ab:192.0.2.5:1790000000", "summary": "SSH Login Attempt",
+        "updated_time": "1790000300",
+        "description": {"logtype": "4002", "events": [event("late", 1_790_000_200), event("early", 1_790_000_100)]}
+    });
+    console.upsert(incident.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let args = ["--once", "--state-file", state.to_str().unwrap()];
+    let first = records(&source(&console, &args).await);
+    let names: Vec<&str> = first.iter().filter_map(|r| r["USERNAME"].as_str()).collect();
+    assert_eq!(names, ["late", "early"]);
+
+    // It comes back with an event older than both: new, so it is sent.
+    incident["description"]["events"].as_array_mut().unwrap().push(event("older", 1_790_000_050));
+    console.upsert(incident);
+    let second = records(&source(&console, &args).await);
+    let names: Vec<&str> = second.iter().filter_map(|r| r["USERNAME"].as_str()).collect();
+    assert_eq!(names, ["older"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn since_holds_until_the_feed_gives_a_watermark() {
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    // After every demo incident: nothing to send, twice.
+    let args = ["--once", "--since", "2026-12-01T00:00:00Z", "--state-file", state.to_str().unwrap()];
+    for _ in 0..2 {
+        let run = source(&console, &args).await;
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(run.stdout.is_empty(), "a quiet console does not turn into all history");
+    }
+    assert!(console.requests().iter().all(|r| r.starts_with("newer_than=2026-12-01-00")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_file_serves_one_source_and_one_scope() {
+    let console = console().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let mut polling = tokio::process::Command::new(SOURCE)
+        .args(["--console", &console.url(), "--state-file", state_arg])
+        .env("CANARY_AUTH_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Once it has written, it holds the state file.
+    let mut first = String::new();
+    tokio::io::AsyncBufReadExt::read_line(
+        &mut tokio::io::BufReader::new(polling.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .await
+    .unwrap();
+    let second = source(&console, &["--once", "--state-file", state_arg]).await;
+    assert_eq!(second.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("in use by another canary-source"));
+    polling.kill().await.unwrap();
+    polling.wait().await.unwrap();
+
+    let narrowed = source(&console, &["--once", "--flock-id", "flock:default", "--state-file", state_arg]).await;
+    assert_eq!(narrowed.status.code(), Some(1), "a watermark made for the whole feed");
+    assert!(String::from_utf8_lossy(&narrowed.stderr).contains("feed filters"));
+}

@@ -36,7 +36,7 @@ struct Args {
     /// Write the new state here instead of --state-file, for a pipeline that
     /// moves it over --state-file only after its sink accepted the data.
     /// Needs --once.
-    #[arg(long, value_name = "PATH", requires = "once")]
+    #[arg(long, value_name = "PATH", requires = "once", conflicts_with = "acknowledge")]
     state_out: Option<PathBuf>,
 
     /// Which feed to pull; each needs its own state file.
@@ -44,7 +44,8 @@ struct Args {
     feed: Feed,
 
     /// Acknowledge each incident on the console after its records are
-    /// written and the state saved.
+    /// written and the state saved. Not with --state-out: the source cannot
+    /// know whether the pipe's sink accepted them.
     #[arg(long)]
     acknowledge: bool,
 
@@ -97,7 +98,7 @@ struct Args {
     /// Incidents remembered (in the state file) so that one coming back with
     /// new events or a new acknowledgement sends only what is new. The least
     /// recently updated are forgotten first.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     remember_incidents: u64,
 
     /// Serve the built-in demo incidents from a console on 127.0.0.1 and pull
@@ -148,6 +149,9 @@ fn run(args: Args) -> anyhow::Result<i32> {
             (console, token, None)
         };
 
+        if args.since.is_some() && args.feed == Feed::Audit {
+            anyhow::bail!("--since applies to the incident feed only; the audit trail starts at its oldest entry");
+        }
         let console_name = if args.demo { "demo".to_owned() } else { console.to_string() };
         let options = Options {
             console_name,

@@ -269,6 +269,21 @@ pub struct Filters {
     pub event_limit: Option<u32>,
 }
 
+impl Filters {
+    /// The filters that decide which incidents a watermark covers, as text
+    /// for the state file; empty for the whole feed.
+    pub fn scope(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(flock) = &self.flock_id {
+            parts.push(format!("flock_id={flock}"));
+        }
+        if let Some(node) = &self.node_id {
+            parts.push(format!("node_id={node}"));
+        }
+        parts.join(" ")
+    }
+}
+
 /// One decoded page of the incident feed or of the audit trail.
 #[derive(Debug)]
 pub struct Page {
