@@ -293,7 +293,8 @@ async fn since_holds_until_the_feed_gives_a_watermark() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     // After every demo incident: nothing to send, twice.
-    let args = ["--once", "--since", "2026-12-01T00:00:00Z", "--state-file", state.to_str().unwrap()];
+    let args =
+        ["--once", "--since", "2026-12-01T00:00:00Z", "--state-file", state.to_str().unwrap()];
     for _ in 0..2 {
         let run = source(&console, &args).await;
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
@@ -329,7 +330,9 @@ async fn a_state_file_serves_one_source_and_one_scope() {
     polling.kill().await.unwrap();
     polling.wait().await.unwrap();
 
-    let narrowed = source(&console, &["--once", "--flock-id", "flock:default", "--state-file", state_arg]).await;
+    let narrowed =
+        source(&console, &["--once", "--flock-id", "flock:default", "--state-file", state_arg])
+            .await;
     assert_eq!(narrowed.status.code(), Some(1), "a watermark made for the whole feed");
     assert!(String::from_utf8_lossy(&narrowed.stderr).contains("feed filters"));
 }
