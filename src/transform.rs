@@ -38,8 +38,48 @@ pub struct Counts {
     pub rejected: u64,
 }
 
+/// How mapped events are written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// One ECS object per line.
+    #[default]
+    Ndjson,
+    /// Elasticsearch `_bulk` body: a `create` action naming the index and
+    /// `_id` = `event.id`, then the event. `create` is what data streams
+    /// accept, and an event sent again is refused as a conflict (409)
+    /// instead of stored twice.
+    EsBulk { index: String },
+}
+
+/// Why an Elasticsearch index name is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "index name {0:?} is not valid for Elasticsearch (lowercase, no spaces or \\/*?\"<>|,#:, not starting with -_+, not . or ..)"
+)]
+pub struct BadIndex(pub String);
+
+impl Format {
+    pub fn es_bulk(index: &str) -> Result<Format, BadIndex> {
+        let bad = index.is_empty()
+            || index.len() > 255
+            || index == "."
+            || index == ".."
+            || index.starts_with(['-', '_', '+'])
+            || index
+                .chars()
+                .any(|c| c.is_uppercase() || c.is_whitespace() || "\\/*?\"<>|,#:".contains(c));
+        if bad {
+            return Err(BadIndex(index.to_owned()));
+        }
+        Ok(Format::EsBulk { index: index.to_owned() })
+    }
+}
+
 pub struct Transformer {
     mapper: Mapper,
+    format: Format,
+    /// The `_bulk` action line up to the `_id` value, made once.
+    bulk_action: Vec<u8>,
     buffers: simd_json::Buffers,
     counts: Counts,
     out: Vec<u8>,
@@ -55,8 +95,20 @@ impl Default for Transformer {
 
 impl Transformer {
     pub fn new() -> Self {
+        Self::with_format(Format::Ndjson)
+    }
+
+    pub fn with_format(format: Format) -> Self {
+        let mut bulk_action = Vec::new();
+        if let Format::EsBulk { index } = &format {
+            bulk_action.extend_from_slice(b"{\"create\":{\"_index\":");
+            flatten::write_str(&mut bulk_action, index).expect("writing to a Vec cannot fail");
+            bulk_action.extend_from_slice(b",\"_id\":");
+        }
         Transformer {
             mapper: Mapper::new(),
+            format,
+            bulk_action,
             buffers: simd_json::Buffers::new(1 << 16),
             counts: Counts::default(),
             out: Vec::with_capacity(CHUNK * 2),
@@ -189,7 +241,16 @@ impl Transformer {
     // was mapped; after stdout breaks, the summary overstates `written` by
     // what was still buffered (at most one chunk).
     fn write(&mut self, record: &Record<'_, '_>) {
-        self.mapper.map(record, &mut self.out);
+        match self.format {
+            Format::Ndjson => self.mapper.map(record, &mut self.out),
+            Format::EsBulk { .. } => {
+                let id = flatten::record_id(record);
+                self.out.extend_from_slice(&self.bulk_action);
+                flatten::write_str(&mut self.out, &id).expect("writing to a Vec cannot fail");
+                self.out.extend_from_slice(b"}}\n");
+                self.mapper.map_with_id(record, id, &mut self.out);
+            }
+        }
         self.counts.read += 1;
         self.counts.written += 1;
     }

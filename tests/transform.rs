@@ -200,3 +200,25 @@ fn output_is_flushed_when_the_input_pauses() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn elasticsearch_bulk_output_pairs_actions_and_events() {
+    let page = serde_json::to_vec(&json!({"incidents": demo::builtin_incidents()})).unwrap();
+    let plain = lines(&transform(&[], &page));
+    let output = transform(&["--format", "es-bulk", "--index", "canary-events"], &page);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(output.stdout.ends_with(b"\n"), "a _bulk body ends with a newline");
+    let bulk = lines(&output);
+    assert_eq!(bulk.len(), plain.len() * 2);
+    for (pair, event) in bulk.chunks(2).zip(&plain) {
+        assert_eq!(pair[0]["create"]["_index"], "canary-events");
+        assert_eq!(pair[0]["create"]["_id"], event["event"]["id"]);
+        assert_eq!(&pair[1], event);
+    }
+
+    let bad = transform(&["--format", "es-bulk", "--index", "Canary Events"], b"");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("not valid for Elasticsearch"));
+    let missing = transform(&["--format", "es-bulk"], b"");
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use canary_pipe::exit;
 use canary_pipe::logging::{self, LogFormat};
-use canary_pipe::transform::{Failure, Transformer};
+use canary_pipe::transform::{Failure, Format, Transformer};
 use clap::Parser;
 
 /// Reads Thinkst Canary records (flattened records, raw incidents, feed pages,
@@ -24,9 +24,24 @@ struct Args {
     #[arg(long)]
     strict: bool,
 
+    /// Output: one ECS object per line, or an Elasticsearch `_bulk` body
+    /// (action and source lines, `_id` = event.id) for --index.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Ndjson)]
+    format: OutputFormat,
+
+    /// Index (or data stream) named in the `_bulk` actions.
+    #[arg(long, required_if_eq("format", "es-bulk"))]
+    index: Option<String>,
+
     /// Format of the diagnostics on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Ndjson,
+    EsBulk,
 }
 
 fn main() -> ExitCode {
@@ -36,7 +51,17 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> i32 {
-    let mut transformer = Transformer::new();
+    let format = match (args.format, &args.index) {
+        (OutputFormat::EsBulk, Some(index)) => match Format::es_bulk(index) {
+            Ok(format) => format,
+            Err(err) => {
+                tracing::error!(error = %err, "Bad option.");
+                return exit::USAGE;
+            }
+        },
+        _ => Format::Ndjson,
+    };
+    let mut transformer = Transformer::with_format(format);
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let stdin_only = [PathBuf::from("-")];
     let files = if args.files.is_empty() { &stdin_only[..] } else { &args.files[..] };

@@ -139,15 +139,16 @@ struct Audit<'a> {
 }
 
 /// Appends the ECS line of one audit record to `out`; never panics.
-pub fn map(record: &Record<'_, '_>, agents: &mut Agents, out: &mut Vec<u8>) {
+pub fn map(record: &Record<'_, '_>, id: String, agents: &mut Agents, out: &mut Vec<u8>) {
     let agent =
         record.get("user_browser_agent").and_then(string).map(|raw| (raw, agents.parse(raw)));
     let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
-    super::write(&document(record, agent), out);
+    super::write(&document(record, id, agent), out);
 }
 
 fn document<'a>(
     record: &Record<'a, '_>,
+    id: String,
     agent: Option<(&'a str, Option<&'a Parsed>)>,
 ) -> Document<'a> {
     let ip = record.get("user_ip").and_then(value::ip);
@@ -162,7 +163,7 @@ fn document<'a>(
 
     Document {
         timestamp: record.get("timestamp").and_then(timestamp),
-        event: event(record),
+        event: event(record, id),
         observer: Observer { vendor: super::VENDOR, product: super::VENDOR },
         source: super::endpoint(ip, None, None),
         user,
@@ -187,11 +188,11 @@ fn timestamp(value: &Value<'_>) -> Option<Rfc3339> {
     })
 }
 
-fn event<'a>(record: &Record<'a, '_>) -> Event<'a> {
+fn event<'a>(record: &Record<'a, '_>, id: String) -> Event<'a> {
     let action = record.get("action_type").and_then(string).unwrap_or("");
     let (category, kind, outcome) = classify(action);
     Event {
-        id: crate::flatten::record_id(record),
+        id,
         kind: "event",
         category: match category {
             "authentication" => &["iam", "authentication"],

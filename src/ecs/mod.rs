@@ -53,15 +53,20 @@ impl Mapper {
 
     /// Appends one ECS JSON object and a '\n' to `out`. Never panics on any input.
     pub fn map(&mut self, record: &Record<'_, '_>, out: &mut Vec<u8>) {
+        self.map_with_id(record, crate::flatten::record_id(record), out);
+    }
+
+    /// [`Mapper::map`] with the record's id (`event.id`) already computed.
+    pub fn map_with_id(&mut self, record: &Record<'_, '_>, id: String, out: &mut Vec<u8>) {
         if record.kind() == Kind::Audit {
-            return audit::map(record, &mut self.agents, out);
+            return audit::map(record, id, &mut self.agents, out);
         }
         let agent = user_agent_original(record).map(|raw| (raw, self.agents.parse(raw)));
         let link = first(record, &["URL", "url"], string).map(|raw| (raw, Link::parse(raw)));
 
         let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
         let link = link.as_ref().map(|(raw, parsed)| (*raw, parsed.as_ref()));
-        write(&document(*record, agent, link), out);
+        write(&document(*record, id, agent, link), out);
     }
 }
 
@@ -81,6 +86,7 @@ type Given<'a, T> = Option<(&'a str, Option<&'a T>)>;
 
 fn document<'a>(
     record: Record<'a, '_>,
+    id: String,
     agent: Given<'a, Parsed>,
     link: Given<'a, Link>,
 ) -> Document<'a> {
@@ -93,7 +99,7 @@ fn document<'a>(
             .get("timestamp")
             .and_then(time::epoch)
             .or_else(|| record.get("created").and_then(time::epoch)),
-        event: event(record, &shared),
+        event: event(record, id, &shared),
         observer: observer(record),
         source: source(record),
         destination: destination(record),
@@ -139,11 +145,12 @@ impl<'a> Shared<'a> {
 
 // TODO: Add event.severity and event.risk_score per logtype (issue 4); Sekoia
 // has neither.
-fn event<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Event<'a> {
+fn event<'a>(record: &Record<'a, '_>, id: String, shared: &Shared<'a>) -> Event<'a> {
     Event {
         // The source's id when the record carries one, else the same value
-        // computed here, so a SIEM can drop events it already holds.
-        id: crate::flatten::record_id(record),
+        // computed (`flatten::record_id`), so a SIEM can drop events it
+        // already holds.
+        id,
         // Sekoia marks only incident records as alerts; every Canary record is one.
         kind: "alert",
         category: ["intrusion_detection"],
