@@ -291,7 +291,7 @@ mod tests {
         let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
         let record = Record::from_flat(value.as_object().unwrap()).unwrap();
         let mut out = Vec::new();
-        map(&record, &mut Agents::default(), &mut out);
+        map(&record, crate::flatten::record_id(&record), &mut Agents::default(), &mut out);
         assert_eq!(out.last(), Some(&b'\n'));
         serde_json::from_slice(&out).unwrap()
     }
