@@ -308,6 +308,87 @@ fn canonical(value: &Value<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// Keys whose values are secrets an attacker typed or a hash that allows
+/// offline cracking (compared without regard to case). They never reach an
+/// ECS field; `--keep-original` shows them redacted.
+const CREDENTIALS: [&str; 11] = [
+    "password",
+    "client_hash",
+    "salt",
+    "key",
+    "community_string",
+    "server_challenge",
+    "client_response",
+    "vnc password",
+    "vnc client response",
+    "auth_data",
+    "secret_string",
+];
+
+/// Whether `key` names a credential.
+pub fn is_credential(key: &str) -> bool {
+    CREDENTIALS.iter().any(|c| c.eq_ignore_ascii_case(key))
+}
+
+/// What a credential's value is replaced with in kept originals.
+pub const REDACTED: &str = "[REDACTED]";
+
+impl Record<'_, '_> {
+    /// The record as one JSON object (no newline), credential values
+    /// replaced by [`REDACTED`] at any depth.
+    pub fn redacted_json(&self) -> String {
+        let mut out = Vec::with_capacity(1024);
+        out.extend_from_slice(b"{\"event_type\":");
+        let _ = write_str(&mut out, self.kind.as_str());
+        if let Some(incident_id) = self.incident_id() {
+            out.extend_from_slice(b",\"incident_id\":");
+            let _ = write_str(&mut out, incident_id);
+        }
+        self.for_each_field(|key, value| {
+            out.push(b',');
+            let _ = write_str(&mut out, key);
+            out.push(b':');
+            redacted(key, value, &mut out);
+        });
+        out.push(b'}');
+        String::from_utf8(out).expect("JSON written from str is UTF-8")
+    }
+}
+
+fn redacted(key: &str, value: &Value<'_>, out: &mut Vec<u8>) {
+    if is_credential(key) {
+        let _ = write_str(out, REDACTED);
+        return;
+    }
+    match value {
+        Value::Object(object) => {
+            out.push(b'{');
+            for (i, (key, value)) in object.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = write_str(out, key);
+                out.push(b':');
+                redacted(key, value, out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                redacted("", item, out);
+            }
+            out.push(b']');
+        }
+        other => {
+            let _ = other.write(out);
+        }
+    }
+}
+
 /// The records of one raw incident (an object with `description`), in output
 /// order: the incident record first, then one per event. A missing or
 /// malformed `events` list gives the incident record alone.

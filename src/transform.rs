@@ -95,10 +95,10 @@ impl Default for Transformer {
 
 impl Transformer {
     pub fn new() -> Self {
-        Self::with_format(Format::Ndjson)
+        Self::with(Format::Ndjson, crate::ecs::Options::default())
     }
 
-    pub fn with_format(format: Format) -> Self {
+    pub fn with(format: Format, mapping: crate::ecs::Options) -> Self {
         let mut bulk_action = Vec::new();
         if let Format::EsBulk { index } = &format {
             bulk_action.extend_from_slice(b"{\"create\":{\"_index\":");
@@ -106,7 +106,7 @@ impl Transformer {
             bulk_action.extend_from_slice(b",\"_id\":");
         }
         Transformer {
-            mapper: Mapper::new(),
+            mapper: Mapper::with_options(mapping),
             format,
             bulk_action,
             buffers: simd_json::Buffers::new(1 << 16),

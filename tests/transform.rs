@@ -222,3 +222,29 @@ fn elasticsearch_bulk_output_pairs_actions_and_events() {
     let missing = transform(&["--format", "es-bulk"], b"");
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn credentials_stay_out_unless_asked_and_originals_are_redacted() {
+    let record = br#"{"incident_id":"incident:mysqllogin:ab:192.0.2.7:1","event_type":"event","logtype":"8001","USERNAME":"sa","PASSWORD":"Winter2026!","CLIENT_HASH":"00aa11bb","SALT":"5a17","timestamp":1720684081,"extra":{"password":"nested-secret"}}"#;
+    let secrets = ["Winter2026!", "00aa11bb", "5a17", "nested-secret"];
+
+    let plain = transform(&[], record);
+    let text = String::from_utf8(plain.stdout.clone()).unwrap();
+    assert!(secrets.iter().all(|s| !text.contains(s)), "{text}");
+
+    let kept = transform(&["--keep-original"], record);
+    let text = String::from_utf8(kept.stdout.clone()).unwrap();
+    assert!(secrets.iter().all(|s| !text.contains(s)), "{text}");
+    let event = &lines(&kept)[0];
+    let original: Value =
+        serde_json::from_str(event["event"]["original"].as_str().unwrap()).unwrap();
+    assert_eq!(original["USERNAME"], "sa");
+    assert_eq!(original["PASSWORD"], "[REDACTED]");
+    assert_eq!(original["extra"]["password"], "[REDACTED]");
+
+    let opted_in = lines(&transform(&["--keep-credentials"], record));
+    let credentials = &opted_in[0]["thinkst_canary"]["credentials"];
+    assert_eq!(credentials["password"], "Winter2026!");
+    assert_eq!(credentials["client_hash"], "00aa11bb");
+    assert!(opted_in[0]["user"].get("password").is_none());
+}

@@ -46,6 +46,9 @@ pub struct Document<'a> {
 #[derive(Serialize)]
 pub struct Event<'a> {
     pub id: String,
+    /// Only with `--keep-original`: the record, credentials redacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original: Option<String>,
     pub kind: &'static str,
     pub category: [&'static str; 1],
     #[serde(rename = "type")]
@@ -277,6 +280,9 @@ pub struct Related<'a> {
 pub struct Canary<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incident_id: Option<&'a str>,
+    /// Only with `--keep-credentials`: credential values by lowercase key.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub credentials: std::collections::BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub canary_token: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]

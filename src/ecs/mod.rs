@@ -44,11 +44,25 @@ const VENDOR: &str = "Thinkst Canary";
 #[derive(Default)]
 pub struct Mapper {
     agents: Agents,
+    options: Options,
+}
+
+/// Opt-in additions to the mapping.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Add `event.original`: the record, credentials redacted.
+    pub keep_original: bool,
+    /// Keep credential values under `thinkst_canary.credentials`.
+    pub keep_credentials: bool,
 }
 
 impl Mapper {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn with_options(options: Options) -> Self {
+        Mapper { options, ..Self::default() }
     }
 
     /// Appends one ECS JSON object and a '\n' to `out`. Never panics on any input.
@@ -66,7 +80,19 @@ impl Mapper {
 
         let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
         let link = link.as_ref().map(|(raw, parsed)| (*raw, parsed.as_ref()));
-        write(&document(*record, id, agent, link), out);
+        let mut document = document(*record, id, agent, link);
+        if self.options.keep_original {
+            document.event.original = Some(record.redacted_json());
+        }
+        if self.options.keep_credentials {
+            record.for_each_field(|key, value| {
+                if crate::flatten::is_credential(key) {
+                    let text = value.as_str().map_or_else(|| value.encode(), str::to_owned);
+                    document.thinkst_canary.credentials.insert(key.to_ascii_lowercase(), text);
+                }
+            });
+        }
+        write(&document, out);
     }
 }
 
@@ -147,6 +173,7 @@ impl<'a> Shared<'a> {
 // has neither.
 fn event<'a>(record: &Record<'a, '_>, id: String, shared: &Shared<'a>) -> Event<'a> {
     Event {
+        original: None,
         // The source's id when the record carries one, else the same value
         // computed (`flatten::record_id`), so a SIEM can drop events it
         // already holds.
@@ -366,6 +393,7 @@ fn rule<'a>(shared: &Shared<'a>) -> Rule<'a> {
 
 fn canary<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Canary<'a> {
     Canary {
+        credentials: Default::default(),
         incident_id: record.incident_id().filter(|id| !id.is_empty()),
         canary_token: get_text(record, "canarytoken"),
         memo: shared.memo.clone(),
