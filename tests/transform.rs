@@ -248,3 +248,42 @@ fn credentials_stay_out_unless_asked_and_originals_are_redacted() {
     assert_eq!(credentials["client_hash"], "00aa11bb");
     assert!(opted_in[0]["user"].get("password").is_none());
 }
+
+#[test]
+fn device_context_scans_and_reputation_are_mapped() {
+    let page = serde_json::to_vec(&json!({"incidents": demo::builtin_incidents()})).unwrap();
+    let events = lines(&transform(&[], &page));
+    let by_code = |code: &str| -> Vec<&Value> {
+        events
+            .iter()
+            .filter(|e| e["event"]["code"] == code && e["thinkst_canary"]["node_id"].is_string())
+            .collect()
+    };
+
+    let consolidated = by_code("5007")[0];
+    let scan = &consolidated["thinkst_canary"]["scan"];
+    assert_eq!(scan["ports"], json!([139, 445, 3306]));
+    for target in scan["targets"].as_array().unwrap() {
+        assert!(consolidated["related"]["ip"].as_array().unwrap().contains(target));
+    }
+    let host_scan = by_code("5003")[0];
+    assert_eq!(host_scan["thinkst_canary"]["scan"]["ports"], json!([22, 80, 443, 445, 3389]));
+    assert_eq!(host_scan["thinkst_canary"]["ports"], "22,80,443,445,3389", "Sekoia's string stays");
+
+    let ssh = by_code("4002")[0];
+    let mac = ssh["observer"]["mac"].as_str().unwrap();
+    assert!(mac.len() == 17 && mac.split('-').count() == 6 && mac == mac.to_uppercase(), "{mac}");
+    assert!(ssh["observer"]["ip"].is_string());
+    assert!(ssh["thinkst_canary"]["acknowledged"].is_boolean());
+
+    let token = by_code("17000")[0];
+    assert!(token["observer"].get("name").is_none(), "a token has no device name");
+    assert!(token["observer"].get("ip").is_none());
+    assert!(token["tags"].as_array().unwrap().contains(&json!("tor")));
+    assert_eq!(token["thinkst_canary"]["ip_blocklist"]["is_tor"], true);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["tags"].as_array().is_some_and(|t| t.contains(&json!("Known scanner"))))
+    );
+}

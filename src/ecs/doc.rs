@@ -40,6 +40,9 @@ pub struct Document<'a> {
     pub rule: Rule<'a>,
     #[serde(skip_serializing_if = "is_default")]
     pub related: Related<'a>,
+    /// Matched annotations and the source's reputation flags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<&'a str>,
     pub thinkst_canary: Canary<'a>,
 }
 
@@ -76,6 +79,11 @@ pub struct Observer<'a> {
     pub name: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serial_number: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpAddr>,
+    /// ECS form: upper case, dash separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// `source` or `destination`.
@@ -268,7 +276,9 @@ pub struct Rule<'a> {
 #[derive(Default, PartialEq, Serialize)]
 pub struct Related<'a> {
     #[serde(skip_serializing_if = "is_default")]
-    pub ip: Few<IpAddr, 4>,
+    // TODO: A consolidated scan of more than 16 addresses lists them all in
+    // thinkst_canary.scan.targets but only the first 16 here.
+    pub ip: Few<IpAddr, 16>,
     #[serde(skip_serializing_if = "is_default")]
     pub hosts: Few<&'a str, 3>,
     #[serde(skip_serializing_if = "is_default")]
@@ -299,6 +309,41 @@ pub struct Canary<'a> {
     pub ports: Option<Text<'a>>,
     #[serde(skip_serializing_if = "is_default")]
     pub flock: Flock<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_count: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub matched_annotations: Vec<&'a str>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub ip_blocklist: Blocklist,
+    #[serde(skip_serializing_if = "is_default")]
+    pub scan: Scan,
+}
+
+/// The token service's reputation flags for the source address.
+#[derive(Default, PartialEq, Serialize)]
+pub struct Blocklist {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_proxy: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_tor: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_vpn: Option<bool>,
+}
+
+/// Port scans: the ports as integers, and for a consolidated scan the
+/// Canaries' addresses that were scanned.
+#[derive(Default, PartialEq, Serialize)]
+pub struct Scan {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<u16>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<IpAddr>,
 }
 
 #[derive(Default, PartialEq, Serialize)]

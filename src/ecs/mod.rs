@@ -139,8 +139,10 @@ fn document<'a>(
         action: action(record),
         rule: rule(&shared),
         related: Related::default(),
+        tags: Vec::new(),
         thinkst_canary: canary(record, &shared),
     };
+    document.tags = tags(&document.thinkst_canary);
     document.related = related(&document);
     document
 }
@@ -196,13 +198,39 @@ fn event<'a>(record: &Record<'a, '_>, id: String, shared: &Shared<'a>) -> Event<
 fn observer<'a>(record: &Record<'a, '_>) -> Observer<'a> {
     // Tokens have no device; their `name` is "N/A".
     let name = get_text(record, "name").filter(|n| *n != Text::from("N/A"));
+    let name_given = name.is_some();
     Observer {
         vendor: VENDOR,
         product: VENDOR,
         kind: "honeypot",
         name,
         serial_number: get_text(record, "node_id"),
+        ip: record.get("ip_address").and_then(value::ip).or_else(|| {
+            // A Canary's own address is where it was attacked; a token's
+            // `dst_host` is the token service, not a device.
+            name_given.then(|| record.get("dst_host").and_then(value::ip)).flatten()
+        }),
+        mac: record.get("mac_address").and_then(string).and_then(ecs_mac),
     }
+}
+
+/// A MAC address in ECS form (`00-11-22-AA-BB-CC`), from colons, dashes or
+/// dots in any case.
+fn ecs_mac(text: &str) -> Option<String> {
+    let hex: String = text.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let separators_only = text.chars().all(|c| c.is_ascii_hexdigit() || ":-.".contains(c));
+    if hex.len() != 12 || !separators_only {
+        return None;
+    }
+    let upper = hex.to_ascii_uppercase();
+    Some(
+        upper
+            .as_bytes()
+            .chunks(2)
+            .map(|p| std::str::from_utf8(p).unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("-"),
+    )
 }
 
 /// The attacker: `src_host`, else the token's geoip address, else the
@@ -393,6 +421,17 @@ fn rule<'a>(shared: &Shared<'a>) -> Rule<'a> {
 
 fn canary<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Canary<'a> {
     Canary {
+        node_id: get_text(record, "node_id"),
+        acknowledged: record.get("acknowledged").and_then(boolean),
+        notified: record.get("notified").and_then(boolean),
+        events_count: record.get("events_count").and_then(count),
+        matched_annotations: record
+            .get("matched_annotations")
+            .and_then(|a| a.as_object())
+            .map(|a| a.keys().map(|k| k.as_ref()).collect())
+            .unwrap_or_default(),
+        ip_blocklist: record.get("ip_blocklist").map(blocklist).unwrap_or_default(),
+        scan: scan(record),
         credentials: Default::default(),
         incident_id: record.incident_id().filter(|id| !id.is_empty()),
         canary_token: get_text(record, "canarytoken"),
@@ -407,10 +446,62 @@ fn canary<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Canary<'a> {
 }
 
 /// Every address, host name and user the document names, once each.
+/// The console's booleans: "True"/"False" strings, or real booleans.
+fn boolean(value: &Value<'_>) -> Option<bool> {
+    match value.as_str() {
+        Some(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Some(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        Some(_) => None,
+        None => value.as_bool(),
+    }
+}
+
+fn blocklist(value: &Value<'_>) -> doc::Blocklist {
+    let flag = |name| value.get(name).and_then(boolean);
+    doc::Blocklist { is_proxy: flag("is_proxy"), is_tor: flag("is_tor"), is_vpn: flag("is_vpn") }
+}
+
+/// `ports` ("23,80,443") as integers; a consolidated scan's event, whose
+/// keys are ports and values the Canaries scanned, as ports and targets.
+fn scan(record: &Record<'_, '_>) -> doc::Scan {
+    let mut scan = doc::Scan::default();
+    if let Some(ports) = record.get("ports").and_then(string) {
+        scan.ports = ports.split(',').filter_map(|p| p.trim().parse().ok()).collect();
+    }
+    let consolidated = record.get("logtype").and_then(count) == Some(5007);
+    if consolidated {
+        record.for_each_field(|key, value| {
+            let (Ok(port), Some(targets)) = (key.parse::<u16>(), value.as_array()) else {
+                return;
+            };
+            scan.ports.push(port);
+            for target in targets.iter().filter_map(value::ip) {
+                if !scan.targets.contains(&target) {
+                    scan.targets.push(target);
+                }
+            }
+        });
+        scan.ports.sort_unstable();
+    }
+    scan
+}
+
+fn tags<'a>(canary: &Canary<'a>) -> Vec<&'a str> {
+    let mut tags = canary.matched_annotations.clone();
+    let flags = &canary.ip_blocklist;
+    for (flag, tag) in [(flags.is_tor, "tor"), (flags.is_vpn, "vpn"), (flags.is_proxy, "proxy")] {
+        if flag == Some(true) {
+            tags.push(tag);
+        }
+    }
+    tags
+}
+
 fn related<'a>(document: &Document<'a>) -> Related<'a> {
     let mut related = Related::default();
     let ips = [document.source.ip, document.destination.ip, document.destination.nat.ip];
-    for ip in ips.into_iter().flatten() {
+    let targets = document.thinkst_canary.scan.targets.iter().copied();
+    for ip in ips.into_iter().flatten().chain(targets) {
         related.ip.push(ip);
     }
     for name in [document.source.domain, document.destination.domain].into_iter().flatten() {
