@@ -268,19 +268,34 @@ pub fn record_id(record: &Record<'_, '_>) -> String {
         text.push(0);
         text.extend_from_slice(key.as_bytes());
         text.push(0);
-        canonical(value, &mut text);
+        rewrite(key, value, Rewrite::Canonical, &mut text);
     }
     let digest = Sha256::digest(&text);
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// JSON with object keys sorted at every level, so that key order, which
-/// consoles and tools do not keep, does not change an identity.
-fn canonical(value: &Value<'_>, out: &mut Vec<u8>) {
+/// How [`rewrite`] writes a value again.
+#[derive(Clone, Copy)]
+enum Rewrite {
+    /// Object keys sorted at every level, so that key order, which consoles
+    /// and tools do not keep, does not change an identity.
+    Canonical,
+    /// Order kept, credential values replaced by [`REDACTED`].
+    Redacted,
+}
+
+/// Writes `value` (found under `key`) again as JSON, the way `how` says.
+fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
+    if matches!(how, Rewrite::Redacted) && is_credential(key) {
+        let _ = write_str(out, REDACTED);
+        return;
+    }
     match value {
         Value::Object(object) => {
             let mut members: Vec<_> = object.iter().collect();
-            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            if matches!(how, Rewrite::Canonical) {
+                members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            }
             out.push(b'{');
             for (i, (key, value)) in members.into_iter().enumerate() {
                 if i > 0 {
@@ -288,7 +303,7 @@ fn canonical(value: &Value<'_>, out: &mut Vec<u8>) {
                 }
                 let _ = write_str(out, key);
                 out.push(b':');
-                canonical(value, out);
+                rewrite(key, value, how, out);
             }
             out.push(b'}');
         }
@@ -298,7 +313,7 @@ fn canonical(value: &Value<'_>, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                canonical(item, out);
+                rewrite("", item, how, out);
             }
             out.push(b']');
         }
@@ -348,44 +363,10 @@ impl Record<'_, '_> {
             out.push(b',');
             let _ = write_str(&mut out, key);
             out.push(b':');
-            redacted(key, value, &mut out);
+            rewrite(key, value, Rewrite::Redacted, &mut out);
         });
         out.push(b'}');
         String::from_utf8(out).expect("JSON written from str is UTF-8")
-    }
-}
-
-fn redacted(key: &str, value: &Value<'_>, out: &mut Vec<u8>) {
-    if is_credential(key) {
-        let _ = write_str(out, REDACTED);
-        return;
-    }
-    match value {
-        Value::Object(object) => {
-            out.push(b'{');
-            for (i, (key, value)) in object.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                let _ = write_str(out, key);
-                out.push(b':');
-                redacted(key, value, out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                redacted("", item, out);
-            }
-            out.push(b']');
-        }
-        other => {
-            let _ = other.write(out);
-        }
     }
 }
 
