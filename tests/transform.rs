@@ -287,3 +287,24 @@ fn device_context_scans_and_reputation_are_mapped() {
             .any(|e| e["tags"].as_array().is_some_and(|t| t.contains(&json!("Known scanner"))))
     );
 }
+
+#[test]
+fn web_requests_give_a_url_a_referrer_and_the_headers() {
+    let record = br#"{"incident_id":"incident:httpget:ab:198.51.100.9:1","event_type":"event","logtype":"3000","CHANNEL":"TLS","PATH":"/admin/login","HEADERS":{"host":"intranet.example.co.uk:8443","referer":"https://search.example.com/?q=x","user-agent":"Wget/1.21.3"},"timestamp":1720684081}
+{"incident_id":"incident:canarytoken:cd:198.51.100.9:1","event_type":"event","logtype":"17000","PATH":"/t/abc","HOSTNAME":"tokens.example.net","request_args":{"utm_source":"mail","id":"7 8"},"timestamp":1720684081}
+"#;
+    let events = lines(&transform(&[], record));
+    let url = &events[0]["url"];
+    assert_eq!(url["full"], "https://intranet.example.co.uk:8443/admin/login");
+    assert_eq!(url["scheme"], "https");
+    assert_eq!(url["domain"], "intranet.example.co.uk");
+    assert_eq!(url["registered_domain"], "example.co.uk");
+    assert_eq!(url["port"], 8443);
+    assert_eq!(url["path"], "/admin/login");
+    assert_eq!(events[0]["http"]["request"]["referrer"], "https://search.example.com/?q=x");
+    assert_eq!(events[0]["user_agent"]["original"], "Wget/1.21.3");
+    assert_eq!(events[0]["thinkst_canary"]["headers"]["host"], "intranet.example.co.uk:8443");
+
+    assert_eq!(events[1]["url"]["scheme"], "http");
+    assert_eq!(events[1]["url"]["query"], "utm_source=mail&id=7+8");
+}

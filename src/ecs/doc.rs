@@ -217,6 +217,8 @@ pub struct Http<'a> {
 pub struct HttpRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<Text<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<&'a str>,
 }
 
 #[derive(Default, PartialEq, Serialize)]
@@ -311,6 +313,9 @@ pub struct Canary<'a> {
     pub flock: Flock<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<Text<'a>>,
+    /// The request headers a web Canary or an HTTP token saw, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<&'a simd_json::BorrowedValue<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]

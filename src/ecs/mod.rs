@@ -76,7 +76,11 @@ impl Mapper {
             return audit::map(record, id, &mut self.agents, out);
         }
         let agent = user_agent_original(record).map(|raw| (raw, self.agents.parse(raw)));
-        let link = first(record, &["URL", "url"], string).map(|raw| (raw, Link::parse(raw)));
+        // Without a URL, a web Canary's request gives one: its Host header
+        // (or HOSTNAME), PATH, and https when it came over TLS.
+        let built = request_url(record);
+        let raw = first(record, &["URL", "url"], string).or(built.as_deref());
+        let link = raw.map(|raw| (raw, Link::parse(raw)));
 
         let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
         let link = link.as_ref().map(|(raw, parsed)| (*raw, parsed.as_ref()));
@@ -326,14 +330,39 @@ fn user<'a>(record: &Record<'a, '_>) -> User<'a> {
 }
 
 /// `USERAGENT`, else a `User-Agent` header in any letter case.
-fn user_agent_original<'a>(record: &Record<'a, '_>) -> Option<&'a str> {
-    record.get("USERAGENT").and_then(string).or_else(|| {
-        first(record, &["headers", "HEADERS"], |headers: &'a Value<'_>| {
-            let (_, agent) =
-                headers.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case("user-agent"))?;
-            string(agent)
-        })
+/// A header of `headers` or `HEADERS`, whatever the case of its name.
+fn header<'a>(record: &Record<'a, '_>, name: &str) -> Option<&'a str> {
+    first(record, &["headers", "HEADERS"], |headers: &'a Value<'_>| {
+        let (_, value) = headers.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        string(value)
     })
+}
+
+/// The URL a web Canary was asked for, when the record names a host and a
+/// path; the token's request arguments become the query.
+fn request_url(record: &Record<'_, '_>) -> Option<String> {
+    let path = record.get("PATH").and_then(string)?;
+    let host = header(record, "host").or_else(|| record.get("HOSTNAME").and_then(string))?;
+    if !path.starts_with('/') || host.contains(['/', '@', ' ']) {
+        return None;
+    }
+    let tls = record.get("CHANNEL").and_then(string) == Some("TLS");
+    let mut url = format!("{}://{host}{path}", if tls { "https" } else { "http" });
+    let arguments =
+        record.get("request_args").and_then(|a| a.as_object()).filter(|a| !a.is_empty());
+    if let (Some(arguments), false) = (arguments, path.contains('?')) {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in arguments.iter() {
+            query.append_pair(key, &value.as_str().map_or_else(|| value.encode(), str::to_owned));
+        }
+        url.push('?');
+        url.push_str(&query.finish());
+    }
+    Some(url)
+}
+
+fn user_agent_original<'a>(record: &Record<'a, '_>) -> Option<&'a str> {
+    record.get("USERAGENT").and_then(string).or_else(|| header(record, "user-agent"))
 }
 
 fn user_agent<'a>((original, parsed): (&'a str, Option<&'a Parsed>)) -> UserAgent<'a> {
@@ -381,7 +410,10 @@ fn url<'a>(record: &Record<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
 
 fn http<'a>(record: &Record<'a, '_>) -> Http<'a> {
     Http {
-        request: HttpRequest { method: get_text(record, "METHOD") },
+        request: HttpRequest {
+            method: get_text(record, "METHOD"),
+            referrer: header(record, "referer").or_else(|| header(record, "referrer")),
+        },
         response: HttpResponse {
             // Only what can be an HTTP status.
             status_code: record.get("RESPONSE").and_then(count).filter(|c| (100..=599).contains(c)),
@@ -422,6 +454,7 @@ fn rule<'a>(shared: &Shared<'a>) -> Rule<'a> {
 fn canary<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Canary<'a> {
     Canary {
         node_id: get_text(record, "node_id"),
+        headers: record.get("headers").or_else(|| record.get("HEADERS")).filter(|h| h.is_object()),
         acknowledged: record.get("acknowledged").and_then(boolean),
         notified: record.get("notified").and_then(boolean),
         events_count: record.get("events_count").and_then(count),
