@@ -5,14 +5,14 @@
 //! (`../shared/fixtures/public-samples` next to the crate); when the folder
 //! is absent those cases only print a note.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use canary_pipe::console::{ApiError, Client, ConsoleUrl, Page, TOKEN_HEADER, Token};
 use canary_pipe::demo::{self, Console};
 use serde_json::{Value, json};
+
+mod common;
 
 const TOKEN: &str = "test-token-0123456789";
 
@@ -105,17 +105,6 @@ async fn a_cursor_with_a_limit_is_refused() {
     assert!(body["message"].as_str().unwrap().contains("limit"), "{body}");
 }
 
-fn transform(stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_canary-transform"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 /// Each entry as a flat audit record on its own line, mapped; the output
 /// comes back in input order.
 fn map(entries: &[Value]) -> Vec<Value> {
@@ -126,13 +115,9 @@ fn map(entries: &[Value]) -> Vec<Value> {
         serde_json::to_writer(&mut input, &record).unwrap();
         input.push(b'\n');
     }
-    let output = transform(&input);
+    let output = common::transform(&[], &input);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let lines: Vec<Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let lines = common::json_lines(&output);
     assert_eq!(lines.len(), entries.len());
     lines
 }

@@ -12,7 +12,7 @@ use simd_json::prelude::ValueAsObject;
 use tokio::io::AsyncBufReadExt;
 
 mod common;
-use common::watermark;
+use common::{spawn_source, watermark};
 
 const TOKEN: &str = "crash-test-token";
 const INCIDENTS: usize = 10_000;
@@ -52,14 +52,9 @@ async fn sigkill_at_random_points_loses_nothing() {
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (run, kill_after) in kill_points.iter().copied().enumerate() {
         let saved_before = watermark(&state);
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_canary-source"))
-            .args(["--console", &console.url(), "--once", "--page-size", "250", "--state-file"])
-            .arg(&state)
-            .env("CANARY_AUTH_TOKEN", TOKEN)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let state_arg = state.to_str().unwrap();
+        let args = ["--once", "--page-size", "250", "--state-file", state_arg];
+        let mut child = spawn_source(&console.url(), TOKEN, &args);
         let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
         let mut read = 0;
         let mut line = Vec::new();

@@ -246,13 +246,7 @@ async fn sigint_ends_a_polling_run_with_exit_0() {
     use tokio::io::AsyncBufReadExt;
 
     let console = console().await;
-    let mut child = tokio::process::Command::new(SOURCE)
-        .args(["--console", &console.url()])
-        .env("CANARY_AUTH_TOKEN", TOKEN)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_source(&console.url(), TOKEN, &[]);
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     for _ in 0..all_record_count() {
         lines.next_line().await.unwrap().unwrap();
@@ -309,13 +303,7 @@ async fn a_state_file_serves_one_source_and_one_scope() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let state_arg = state.to_str().unwrap();
-    let mut polling = tokio::process::Command::new(SOURCE)
-        .args(["--console", &console.url(), "--state-file", state_arg])
-        .env("CANARY_AUTH_TOKEN", TOKEN)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut polling = common::spawn_source(&console.url(), TOKEN, &["--state-file", state_arg]);
     // Once it has written, it holds the state file.
     let mut first = String::new();
     tokio::io::AsyncBufReadExt::read_line(

@@ -7,6 +7,8 @@ use canary_pipe::console::Token;
 use canary_pipe::demo::{Console, generate};
 use serde_json::Value;
 
+mod common;
+
 const TOKEN: &str = "generated-token-0123456789";
 
 /// An event told apart from the others: its incident and its timestamp. The
@@ -31,11 +33,7 @@ async fn every_generated_event_comes_out_exactly_once() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 
-    let records: Vec<Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
+    let records = common::json_lines(&output);
     let mut written: HashMap<EventKey, Vec<&Value>> = HashMap::new();
     for record in records.iter().filter(|r| r["event_type"] == "event") {
         let incident_id = record["incident_id"].as_str().expect("an incident_id");

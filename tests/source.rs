@@ -200,14 +200,8 @@ async fn polls_until_sigterm_then_exits_0_with_the_state_saved() {
     let console = console().await;
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_canary-source"))
-        .args(["--console", &console.url(), "--interval-secs", "1", "--state-file"])
-        .arg(&state)
-        .env("CANARY_AUTH_TOKEN", TOKEN)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let args = ["--interval-secs", "1", "--state-file", state.to_str().unwrap()];
+    let mut child = common::spawn_source(&console.url(), TOKEN, &args);
     let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     for _ in 0..expected_records() {
         stdout.next_line().await.unwrap().expect("a record");

@@ -7,19 +7,7 @@ use canary_pipe::demo;
 use serde_json::{Value, json};
 
 mod common;
-use common::{json_lines as lines, stderr};
-
-fn transform(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_canary-transform"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
+use common::{json_lines as lines, stderr, transform};
 
 fn summary(output: &Output) -> (u64, u64, u64) {
     let log = stderr(output);

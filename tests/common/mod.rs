@@ -35,3 +35,33 @@ pub fn watermark(path: &Path) -> u64 {
         .map(|text| serde_json::from_slice::<Value>(&text).unwrap()["watermark"].as_u64().unwrap())
         .unwrap_or(0)
 }
+
+/// Runs canary-transform with `args` on `stdin`, to the end.
+pub fn transform(args: &[&str], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_canary-transform"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Starts canary-source against `console` with `args`, stdout piped for the
+/// test to read, stderr dropped.
+pub fn spawn_source(console: &str, token: &str, args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_canary-source"))
+        .args(["--console", console])
+        .args(args)
+        .env("CANARY_AUTH_TOKEN", token)
+        .env_remove("CANARY_CONSOLE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
