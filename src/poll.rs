@@ -186,6 +186,7 @@ pub async fn run<W: Write>(
         retries: AtomicU64::new(0),
         progress: progress_bar(),
         staged: Vec::new(),
+        scratch: Vec::new(),
     };
     loop {
         match poller.drain(&stop).await {
@@ -239,6 +240,8 @@ struct Poller<'a, W> {
     progress: Option<indicatif::ProgressBar>,
     /// What the page being written adds to the state's memory of incidents.
     staged: Vec<(String, Seen)>,
+    /// A copy of the incident being parsed.
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> Poller<'_, W> {
@@ -483,8 +486,23 @@ impl<W: Write> Poller<'_, W> {
 
     /// Appends the lines of one incident that were not written before.
     fn write_incident(&mut self, raw: &str, lines: &mut Vec<u8>) -> Written {
-        let mut scratch = raw.as_bytes().to_vec();
-        let parsed = simd_json::to_borrowed_value(&mut scratch);
+        // Parsing rewrites its input, and the raw text must stay as received;
+        // the copy goes to a buffer kept from one incident to the next.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let written = self.write_parsed_incident(raw, &mut scratch, lines);
+        self.scratch = scratch;
+        written
+    }
+
+    fn write_parsed_incident(
+        &mut self,
+        raw: &str,
+        scratch: &mut Vec<u8>,
+        lines: &mut Vec<u8>,
+    ) -> Written {
+        scratch.clear();
+        scratch.extend_from_slice(raw.as_bytes());
+        let parsed = simd_json::to_borrowed_value(scratch);
         let incident = parsed.as_ref().ok().and_then(|v| v.as_object());
         let updated_id = incident.and_then(|o| o.get("updated_id")).and_then(as_id);
         let key = incident
