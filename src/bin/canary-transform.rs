@@ -29,15 +29,8 @@ struct Args {
     #[arg(long, value_enum, default_value_t = OutputFormat::Ndjson)]
     format: OutputFormat,
 
-    /// Add event.original: the record as read, with passwords, password
-    /// hashes, SNMP communities and keys redacted.
-    #[arg(long)]
-    keep_original: bool,
-
-    /// Keep those credentials under thinkst_canary.credentials (they never
-    /// go to other ECS fields).
-    #[arg(long)]
-    keep_credentials: bool,
+    #[command(flatten)]
+    mapping: canary_pipe::ecs::Options,
 
     /// Index (or data stream) named in the `_bulk` actions.
     #[arg(long, required_if_eq("format", "es-bulk"))]
@@ -71,11 +64,7 @@ fn run(args: &Args) -> i32 {
         },
         _ => Format::Ndjson,
     };
-    let mapping = canary_pipe::ecs::Options {
-        keep_original: args.keep_original,
-        keep_credentials: args.keep_credentials,
-    };
-    let mut transformer = Transformer::with(format, mapping);
+    let mut transformer = Transformer::with(format, args.mapping);
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let stdin_only = [PathBuf::from("-")];
     let files = if args.files.is_empty() { &stdin_only[..] } else { &args.files[..] };

@@ -47,13 +47,36 @@ pub struct Mapper {
     options: Options,
 }
 
-/// Opt-in additions to the mapping.
-#[derive(Clone, Copy, Debug, Default)]
+/// How records are mapped; the same options for canary-transform and for
+/// canary-source's mapped output.
+#[derive(Clone, Copy, Debug, Default, clap::Args)]
 pub struct Options {
-    /// Add `event.original`: the record, credentials redacted.
+    /// Field choices: `sekoia` keeps every field Sekoia's intake gives (a
+    /// superset of it); `ecs` uses ECS semantics where Sekoia's differ.
+    #[arg(long, value_enum, default_value_t = Profile::Sekoia)]
+    pub profile: Profile,
+
+    /// Add event.original: the record as read, with passwords, password
+    /// hashes, SNMP communities and keys redacted.
+    #[arg(long)]
     pub keep_original: bool,
-    /// Keep credential values under `thinkst_canary.credentials`.
+
+    /// Keep those credentials under thinkst_canary.credentials (they never
+    /// go to other ECS fields).
+    #[arg(long)]
     pub keep_credentials: bool,
+}
+
+/// Which conventions the output follows where Sekoia's and ECS's differ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// Sekoia's field values (event.type denied, vendor "Thinkst Canary"),
+    /// so rules written for its intake keep working.
+    #[default]
+    Sekoia,
+    /// ECS semantics: event.type info, vendor Thinkst, product Canary or
+    /// Canarytokens, attacker-supplied values out of host and process fields.
+    Ecs,
 }
 
 impl Mapper {
