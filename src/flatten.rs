@@ -62,6 +62,18 @@ impl Kind {
     }
 }
 
+/// Which product wrote a record. Logtype numbers mean different things in
+/// the commercial console and in OpenCanary, so every lookup by logtype
+/// names the product too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The Canary console: API incidents, webhooks, syslog.
+    #[default]
+    Console,
+    /// The open-source OpenCanary daemon's JSON lines.
+    OpenCanary,
+}
+
 /// One flattened record, either viewed over a raw incident or as it arrived.
 #[derive(Clone, Copy)]
 pub struct Record<'a, 'v> {
@@ -122,6 +134,12 @@ impl<'a, 'v> Record<'a, 'v> {
 
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// The product that wrote the record.
+    // TODO: Return OpenCanary for OpenCanary lines once they are read (issue 4, item 11).
+    pub fn origin(&self) -> Origin {
+        Origin::Console
     }
 
     /// The incident key (`incident:<kind>:<hash>:<ip>:<epoch>`), or its hash
