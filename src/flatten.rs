@@ -65,7 +65,7 @@ impl Kind {
 /// Which product wrote a record. Logtype numbers mean different things in
 /// the commercial console and in OpenCanary, so every lookup by logtype
 /// names the product too.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// The Canary console: API incidents, webhooks, syslog.
     #[default]
@@ -165,7 +165,8 @@ impl<'a, 'v> Record<'a, 'v> {
                     .or_else(|| description.and_then(|d| d.get("description"))),
                 "timestamp" => incident.get("updated_time"),
                 "hash_id" | "updated_id" => incident.get(key),
-                "acknowledged" => description.and_then(|d| d.get(key)),
+                // The logtype grades the incident as it grades its events.
+                "acknowledged" | "logtype" => description.and_then(|d| d.get(key)),
                 _ => None,
             },
             Source::Event { incident, description, event } => match key {
@@ -188,7 +189,9 @@ impl<'a, 'v> Record<'a, 'v> {
                 }
             }
             Source::Incident { .. } => {
-                for key in ["hash_id", "updated_id", "summary", "timestamp", "acknowledged"] {
+                for key in
+                    ["hash_id", "updated_id", "summary", "timestamp", "acknowledged", "logtype"]
+                {
                     if let Some(value) = self.get(key) {
                         f(key, value);
                     }
@@ -497,7 +500,7 @@ mod tests {
             lines[0],
             serde_json::json!({"incident_id": "incident:sshlogin:ab:192.0.2.7:1",
                 "event_type": "incident", "hash_id": "ab", "updated_id": 9,
-                "summary": "SSH Login Attempt", "timestamp": "5"})
+                "summary": "SSH Login Attempt", "timestamp": "5", "logtype": "4002"})
         );
         assert_eq!(lines[1]["USERNAME"], "a");
         assert_eq!(lines[1]["logtype"], "4002");

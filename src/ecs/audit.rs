@@ -139,11 +139,21 @@ struct Audit<'a> {
 }
 
 /// Appends the ECS line of one audit record to `out`; never panics.
-pub fn map(record: &Record<'_, '_>, id: String, agents: &mut Agents, out: &mut Vec<u8>) {
+pub fn map(
+    record: &Record<'_, '_>,
+    id: String,
+    profile: super::Profile,
+    agents: &mut Agents,
+    out: &mut Vec<u8>,
+) {
     let agent =
         record.get("user_browser_agent").and_then(string).map(|raw| (raw, agents.parse(raw)));
     let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
-    super::write(&document(record, id, agent), out);
+    let mut document = document(record, id, agent);
+    if profile == super::Profile::Ecs {
+        document.observer = Observer { vendor: "Thinkst", product: "Canary" };
+    }
+    super::write(&document, out);
 }
 
 fn document<'a>(
@@ -291,7 +301,13 @@ mod tests {
         let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
         let record = Record::from_flat(value.as_object().unwrap()).unwrap();
         let mut out = Vec::new();
-        map(&record, crate::flatten::record_id(&record), &mut Agents::default(), &mut out);
+        map(
+            &record,
+            crate::flatten::record_id(&record),
+            Default::default(),
+            &mut Agents::default(),
+            &mut out,
+        );
         assert_eq!(out.last(), Some(&b'\n'));
         serde_json::from_slice(&out).unwrap()
     }

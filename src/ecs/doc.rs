@@ -21,6 +21,8 @@ pub struct Document<'a> {
     #[serde(skip_serializing_if = "is_default")]
     pub destination: Endpoint<'a>,
     #[serde(skip_serializing_if = "is_default")]
+    pub network: Network,
+    #[serde(skip_serializing_if = "is_default")]
     pub user: User<'a>,
     #[serde(skip_serializing_if = "is_default")]
     pub user_agent: UserAgent<'a>,
@@ -53,9 +55,15 @@ pub struct Event<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
     pub kind: &'static str,
-    pub category: [&'static str; 1],
+    pub category: Few<&'static str, 4>,
     #[serde(rename = "type")]
-    pub types: [&'static str; 1],
+    pub types: Few<&'static str, 4>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk_score: Option<u8>,
     pub module: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<Text<'a>>,
@@ -67,6 +75,14 @@ pub struct Event<'a> {
     pub reason: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<Rfc3339>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Network {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -268,6 +284,9 @@ pub struct ActionProperties<'a> {
 pub struct Rule<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Text<'a>>,
+    /// `canary`, `canarytoken` or `opencanary`: whose logtype `id` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ruleset: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -282,7 +301,7 @@ pub struct Related<'a> {
     // thinkst_canary.scan.targets but only the first 16 here.
     pub ip: Few<IpAddr, 16>,
     #[serde(skip_serializing_if = "is_default")]
-    pub hosts: Few<&'a str, 3>,
+    pub hosts: Few<&'a str, 4>,
     #[serde(skip_serializing_if = "is_default")]
     pub user: Few<Text<'a>, 3>,
 }
@@ -299,6 +318,26 @@ pub struct Canary<'a> {
     pub canary_token: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memo: Option<Text<'a>>,
+    /// The token kind (`http`, `dns`, `aws-id`); Sekoia's profile also puts
+    /// it in `event.dataset`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<Text<'a>>,
+    /// What the attacker asked the service to do: a database or Redis
+    /// command, an SMB audit action, a TFTP opcode, an NTP command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Text<'a>>,
+    /// `low`, `medium`, `high` or `critical`: `event.severity` in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<&'static str>,
+    /// The SSH login used credentials planted as a breadcrumb, or an
+    /// OpenCanary honey credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watched_credentials: Option<bool>,
+    /// Names the client gave for itself: attacker-supplied, so not a host field.
+    #[serde(skip_serializing_if = "is_default")]
+    pub client: Client<'a>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub smb: Smb,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smbarch: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -357,4 +396,23 @@ pub struct Flock<'a> {
     pub id: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
+}
+
+#[derive(Default, PartialEq, Serialize)]
+pub struct Client<'a> {
+    /// MSSQL's HOSTNAME, WinRM's WORKSTATION, SMB's REMOTENAME.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<&'a str>,
+    /// MSSQL's APPNAME: the attacker's client program.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<Text<'a>>,
+}
+
+/// An SMB read: SIZE is the bytes read, not the size of the file.
+#[derive(Default, PartialEq, Serialize)]
+pub struct Smb {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_offset: Option<u64>,
 }

@@ -16,28 +16,32 @@ mod dn;
 mod doc;
 mod domain;
 mod key;
+pub mod logtype;
 mod time;
 mod user_agent;
 mod value;
 mod web;
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
 use simd_json::prelude::*;
 
-use crate::flatten::{Kind, Record};
+use crate::flatten::{Kind, Origin, Record};
 use doc::{
-    Action, ActionProperties, AgentDevice, AgentOs, Canary, Document, Endpoint, Event, File, Flock,
-    Geo, Http, HttpRequest, HttpResponse, Location, Nat, Observer, Process, Related, Rule, Tls,
-    Url, User, UserAgent,
+    Action, ActionProperties, AgentDevice, AgentOs, Canary, Client, Document, Endpoint, Event,
+    File, Flock, Geo, Http, HttpRequest, HttpResponse, Location, Nat, Network, Observer, Process,
+    Related, Rule, Smb, Tls, Url, User, UserAgent,
 };
 use domain::Host;
+use logtype::{Info, Level};
 use user_agent::{Agents, Parsed};
-use value::{Text, count, first, float, port, string, text};
+use value::{Few, Text, count, first, float, port, string, text};
 use web::Link;
 
+/// Sekoia's vendor and product name, both.
 const VENDOR: &str = "Thinkst Canary";
 
 /// Maps records to ECS lines, keeping caches from one record to the next.
@@ -45,6 +49,8 @@ const VENDOR: &str = "Thinkst Canary";
 pub struct Mapper {
     agents: Agents,
     options: Options,
+    /// Logtypes already reported as unknown, so each is reported once.
+    unknown: HashSet<(Origin, String)>,
 }
 
 /// How records are mapped; the same options for canary-transform and for
@@ -96,7 +102,7 @@ impl Mapper {
     /// [`Mapper::map`] with the record's id (`event.id`) already computed.
     pub fn map_with_id(&mut self, record: &Record<'_, '_>, id: String, out: &mut Vec<u8>) {
         if record.kind() == Kind::Audit {
-            return audit::map(record, id, &mut self.agents, out);
+            return audit::map(record, id, self.options.profile, &mut self.agents, out);
         }
         let agent = user_agent_original(record).map(|raw| (raw, self.agents.parse(raw)));
         // Without a URL, a web Canary's request gives one: its Host header
@@ -107,7 +113,12 @@ impl Mapper {
 
         let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
         let link = link.as_ref().map(|(raw, parsed)| (*raw, parsed.as_ref()));
-        let mut document = document(*record, id, agent, link);
+        let context = Context {
+            profile: self.options.profile,
+            origin: record.origin(),
+            meaning: self.meaning(record),
+        };
+        let mut document = document(*record, &context, id, agent, link);
         if self.options.keep_original {
             document.event.original = Some(record.redacted_json());
         }
@@ -120,6 +131,49 @@ impl Mapper {
             });
         }
         write(&document, out);
+    }
+
+    /// What the record's logtype means; an unknown one is reported once per
+    /// product and code, and the record is mapped without it.
+    fn meaning(&mut self, record: &Record<'_, '_>) -> Option<&'static Info> {
+        let given = record.get("logtype")?;
+        let origin = record.origin();
+        let code = count(given);
+        let found = code.and_then(|code| logtype::lookup(origin, code));
+        if origin == Origin::OpenCanary && code == Some(20001) {
+            let action = record.get("action").and_then(string);
+            return action.and_then(logtype::mongodb_action).or(found);
+        }
+        if found.is_none() {
+            let shown = given.as_str().map_or_else(|| given.encode(), str::to_owned);
+            let shown: String = shown.chars().take(40).collect();
+            if self.unknown.insert((origin, shown.clone())) {
+                tracing::warn!(
+                    logtype = %shown,
+                    product = ?origin,
+                    "Unknown logtype: generic fields mapped, no category or severity (reported once)."
+                );
+            }
+        }
+        found
+    }
+}
+
+/// What every part of the mapping may need to know about the record.
+struct Context {
+    profile: Profile,
+    origin: Origin,
+    meaning: Option<&'static Info>,
+}
+
+impl Context {
+    fn ecs(&self) -> bool {
+        self.profile == Profile::Ecs
+    }
+
+    /// A login to MSSQL, whose HOSTNAME and APPNAME the client chose.
+    fn mssql(&self) -> bool {
+        self.meaning.is_some_and(|m| m.protocol == Some("mssql"))
     }
 }
 
@@ -139,12 +193,16 @@ type Given<'a, T> = Option<(&'a str, Option<&'a T>)>;
 
 fn document<'a>(
     record: Record<'a, '_>,
+    context: &Context,
     id: String,
     agent: Given<'a, Parsed>,
     link: Given<'a, Link>,
 ) -> Document<'a> {
     let record = &record;
     let shared = Shared::read(record);
+    let token = context.origin == Origin::Console
+        && (record.get("canarytoken").is_some()
+            || record.get("logtype").and_then(count).is_some_and(|c| (16000..18000).contains(&c)));
     let mut document = Document {
         // Some events (a consolidated port scan) carry no time of their own;
         // the incident's creation is the closest there is.
@@ -152,26 +210,87 @@ fn document<'a>(
             .get("timestamp")
             .and_then(time::epoch)
             .or_else(|| record.get("created").and_then(time::epoch)),
-        event: event(record, id, &shared),
-        observer: observer(record),
+        event: event(record, context, id, &shared),
+        observer: observer(record, context, token),
         source: source(record),
-        destination: destination(record),
+        destination: destination(record, context),
+        network: Network {
+            protocol: context.meaning.and_then(|m| m.protocol),
+            transport: record.get("PROTO").and_then(string).and_then(transport),
+        },
         user: user(record),
         user_agent: agent.map(user_agent).unwrap_or_default(),
         url: url(record, link),
         http: http(record),
         tls: Tls { established: tls(record) },
-        process: Process { name: get_text(record, "APPNAME") },
-        file: file(record),
+        process: Process { name: get_text(record, "APPNAME").filter(|_| !context.ecs()) },
+        file: file(record, context),
         action: action(record),
-        rule: rule(&shared),
+        rule: rule(&shared, context, token),
         related: Related::default(),
         tags: Vec::new(),
-        thinkst_canary: canary(record, &shared),
+        thinkst_canary: canary(record, context, &shared),
     };
     document.tags = tags(&document.thinkst_canary);
     document.related = related(&document);
+    let level = level(record, context, &document);
+    document.event.severity = level.map(Level::score);
+    document.event.risk_score = level.map(Level::score);
+    document.thinkst_canary.severity = level.map(Level::name);
     document
+}
+
+/// `event.severity`: the logtype's level (high for a logtype not in the
+/// tables), raised to critical when planted credentials were used, and
+/// lowered one step for a known scanner or for an internet-facing Canary
+/// probed from the internet, where background noise is expected.
+fn level(record: &Record<'_, '_>, context: &Context, document: &Document<'_>) -> Option<Level> {
+    // Without a logtype (Sekoia's incident records) there is nothing to grade.
+    record.get("logtype").and_then(text)?;
+    let mut level = context.meaning.map_or(Level::High, |m| m.level);
+    if context.meaning.is_some_and(|m| m.login)
+        && document.thinkst_canary.watched_credentials == Some(true)
+    {
+        level = Level::Critical;
+    }
+    let scanner = document
+        .thinkst_canary
+        .matched_annotations
+        .iter()
+        .any(|a| a.to_ascii_lowercase().contains("scan"));
+    let exposed =
+        document.destination.nat.ip.is_some() && document.source.ip.is_some_and(is_public);
+    if scanner || exposed {
+        level = level.lower();
+    }
+    Some(level)
+}
+
+/// Whether an address is routed on the internet (not private, loopback,
+/// link-local, shared or unspecified).
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let shared = v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64;
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || shared)
+        }
+        IpAddr::V6(v6) => {
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_unique_local()
+                || v6.is_unicast_link_local())
+        }
+    }
+}
+
+/// NMAP scan packets name their protocol in capitals.
+fn transport(proto: &str) -> Option<&'static str> {
+    ["tcp", "udp", "icmp", "icmpv6"].into_iter().find(|t| proto.eq_ignore_ascii_case(t))
 }
 
 fn get_text<'a>(record: &Record<'a, '_>, key: &str) -> Option<Text<'a>> {
@@ -198,37 +317,82 @@ impl<'a> Shared<'a> {
     }
 }
 
-// TODO: Add event.severity and event.risk_score per logtype (issue 4); Sekoia
-// has neither.
-fn event<'a>(record: &Record<'a, '_>, id: String, shared: &Shared<'a>) -> Event<'a> {
+fn event<'a>(
+    record: &Record<'a, '_>,
+    context: &Context,
+    id: String,
+    shared: &Shared<'a>,
+) -> Event<'a> {
+    let meaning = context.meaning;
+    let mut category = Few::default();
+    category.push("intrusion_detection");
+    let mut types = Few::default();
+    // Sekoia calls every event "denied"; nothing was denied, the decoy
+    // answered, so the ECS profile says "info".
+    types.push(if context.ecs() { "info" } else { "denied" });
+    if let Some(meaning) = meaning {
+        meaning.categories.iter().for_each(|c| category.push(c));
+        meaning.types.iter().for_each(|t| types.push(t));
+        let written = record
+            .get("OPCODE")
+            .and_then(string)
+            .is_some_and(|op| op.eq_ignore_ascii_case("write"));
+        if meaning.categories.contains(&"file") && written {
+            types.push("change");
+        }
+    }
+    let slug = meaning.map(|m| Text::from(m.action));
     Event {
         original: None,
         // The source's id when the record carries one, else the same value
         // computed (`flatten::record_id`), so a SIEM can drop events it
         // already holds.
         id,
-        // Sekoia marks only incident records as alerts; every Canary record is one.
-        kind: "alert",
-        category: ["intrusion_detection"],
-        // TODO: Use "info" (and per-logtype types) once Sekoia parity no longer
-        // requires "denied"; nothing was denied, the decoy answered.
-        types: ["denied"],
+        // Sekoia marks only incident records as alerts; every Canary record
+        // is one, but for notices about the Canaries themselves.
+        kind: if meaning.is_some_and(|m| m.notice) { "event" } else { "alert" },
+        category,
+        types,
+        // A decoy accepts no login, whatever was typed.
+        outcome: meaning.filter(|m| m.login).map(|_| "failure"),
+        severity: None,
+        risk_score: None,
         module: "thinkst_canary",
         code: shared.logtype.clone(),
-        dataset: get_text(record, "type"),
-        action: first(record, &["cmd", "AUDITACTION", "CMD", "OPCODE", "NTP_CMD"], text),
+        dataset: if context.ecs() {
+            Some(Text::from(match context.origin {
+                Origin::Console => "thinkst_canary.events",
+                Origin::OpenCanary => "thinkst_canary.opencanary",
+            }))
+        } else {
+            get_text(record, "type")
+        },
+        // Sekoia's event.action is the command or SMB action when there is
+        // one; the logtype's name is stable across records, so rules can
+        // match on it.
+        action: if context.ecs() { slug } else { operation(record).or(slug) },
         reason: shared.summary.clone().or_else(|| shared.description.clone()),
         start: record.get("created").and_then(time::epoch),
     }
 }
 
-fn observer<'a>(record: &Record<'a, '_>) -> Observer<'a> {
+fn operation<'a>(record: &Record<'a, '_>) -> Option<Text<'a>> {
+    first(record, &["cmd", "AUDITACTION", "CMD", "OPCODE", "NTP_CMD"], text)
+}
+
+fn observer<'a>(record: &Record<'a, '_>, context: &Context, token: bool) -> Observer<'a> {
     // Tokens have no device; their `name` is "N/A".
     let name = get_text(record, "name").filter(|n| *n != Text::from("N/A"));
     let name_given = name.is_some();
+    let (vendor, product) = match (context.origin, context.profile, token) {
+        (Origin::OpenCanary, ..) => ("Thinkst", "OpenCanary"),
+        (Origin::Console, Profile::Sekoia, _) => (VENDOR, VENDOR),
+        (Origin::Console, Profile::Ecs, false) => ("Thinkst", "Canary"),
+        (Origin::Console, Profile::Ecs, true) => ("Thinkst", "Canarytokens"),
+    };
     Observer {
-        vendor: VENDOR,
-        product: VENDOR,
+        vendor,
+        product,
         kind: "honeypot",
         name,
         serial_number: get_text(record, "node_id"),
@@ -277,11 +441,15 @@ fn source<'a>(record: &Record<'a, '_>) -> Endpoint<'a> {
 }
 
 /// The Canary, and the name the client asked for when it sent one.
-fn destination<'a>(record: &Record<'a, '_>) -> Endpoint<'a> {
-    // TODO: MSSQL's HOSTNAME names the client, not the Canary; move it to a
-    // client field when Sekoia parity no longer requires destination.domain.
-    let asked =
-        first(record, &["HOST", "hostname", "HOSTNAME"], |v| string(v).and_then(domain::host));
+fn destination<'a>(record: &Record<'a, '_>, context: &Context) -> Endpoint<'a> {
+    // MSSQL's HOSTNAME names the client, not the Canary: Sekoia puts it here,
+    // the ECS profile only under thinkst_canary.client.
+    let keys: &[&str] = if context.ecs() && context.mssql() {
+        &["HOST", "hostname"]
+    } else {
+        &["HOST", "hostname", "HOSTNAME"]
+    };
+    let asked = first(record, keys, |v| string(v).and_then(domain::host));
     let given = record.get("dst_host").and_then(string).and_then(domain::host);
     let ip = ip_of(given).or(ip_of(asked));
     let name = name_of(asked).or(name_of(given));
@@ -449,11 +617,11 @@ fn tls(record: &Record<'_, '_>) -> Option<bool> {
     channel.eq_ignore_ascii_case("TLS").then_some(true)
 }
 
-fn file<'a>(record: &Record<'a, '_>) -> File<'a> {
-    // TODO: Move SMB's SIZE (bytes read, not the file's size) and MSSQL's
-    // APPNAME (the client's tool, not a process on the Canary) to vendor
-    // fields once Sekoia parity no longer requires file.size and process.name.
-    File { name: get_text(record, "FILENAME"), size: record.get("SIZE").and_then(count) }
+fn file<'a>(record: &Record<'a, '_>, context: &Context) -> File<'a> {
+    // SMB's SIZE is the bytes read, not the file's size: Sekoia's profile
+    // keeps it as file.size, both keep it under thinkst_canary.smb.
+    let size = if context.ecs() { None } else { record.get("SIZE").and_then(count) };
+    File { name: get_text(record, "FILENAME"), size }
 }
 
 fn action<'a>(record: &Record<'a, '_>) -> Action<'a> {
@@ -466,16 +634,36 @@ fn action<'a>(record: &Record<'a, '_>) -> Action<'a> {
     }
 }
 
-fn rule<'a>(shared: &Shared<'a>) -> Rule<'a> {
+fn rule<'a>(shared: &Shared<'a>, context: &Context, token: bool) -> Rule<'a> {
+    let catalogued = context.meaning.map(|m| Text::from(m.name));
     Rule {
         id: shared.logtype.clone(),
-        name: shared.description.clone().or_else(|| shared.summary.clone()),
+        ruleset: shared.logtype.as_ref().map(|_| match (context.origin, token) {
+            (Origin::OpenCanary, _) => "opencanary",
+            (Origin::Console, true) => "canarytoken",
+            (Origin::Console, false) => "canary",
+        }),
+        name: shared.description.clone().or_else(|| shared.summary.clone()).or(catalogued),
         description: shared.memo.clone(),
     }
 }
 
-fn canary<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Canary<'a> {
+fn canary<'a>(record: &Record<'a, '_>, context: &Context, shared: &Shared<'a>) -> Canary<'a> {
+    let client =
+        if context.mssql() { first(record, &["HOSTNAME", "WORKSTATION"], string) } else { None };
     Canary {
+        token_type: get_text(record, "type"),
+        operation: operation(record),
+        severity: None,
+        watched_credentials: first(record, &["WATCHED_CREDENTIALS", "honeycred"], flag),
+        client: Client {
+            hostname: client.or_else(|| first(record, &["WORKSTATION", "REMOTENAME"], string)),
+            application: get_text(record, "APPNAME"),
+        },
+        smb: Smb {
+            read_size: record.get("SIZE").and_then(count),
+            read_offset: record.get("OFFSET").and_then(count),
+        },
         node_id: get_text(record, "node_id"),
         headers: record.get("headers").or_else(|| record.get("HEADERS")).filter(|h| h.is_object()),
         acknowledged: record.get("acknowledged").and_then(boolean),
@@ -502,6 +690,21 @@ fn canary<'a>(record: &Record<'a, '_>, shared: &Shared<'a>) -> Canary<'a> {
 }
 
 /// Every address, host name and user the document names, once each.
+/// A flag that may come as a boolean, "True"/"False", a number, or a list
+/// of what was matched (true when not empty).
+fn flag(value: &Value<'_>) -> Option<bool> {
+    if let Some(b) = boolean(value) {
+        return Some(b);
+    }
+    if let Some(items) = value.as_array() {
+        return Some(!items.is_empty());
+    }
+    if let Some(n) = count(value) {
+        return Some(n != 0);
+    }
+    value.as_str().map(|s| !s.is_empty())
+}
+
 /// The console's booleans: "True"/"False" strings, or real booleans.
 fn boolean(value: &Value<'_>) -> Option<bool> {
     match value.as_str() {
@@ -560,7 +763,9 @@ fn related<'a>(document: &Document<'a>) -> Related<'a> {
     for ip in ips.into_iter().flatten().chain(targets) {
         related.ip.push(ip);
     }
-    for name in [document.source.domain, document.destination.domain].into_iter().flatten() {
+    let client = document.thinkst_canary.client.hostname;
+    for name in [document.source.domain, document.destination.domain, client].into_iter().flatten()
+    {
         related.hosts.push(name);
     }
     match document.url.domain.and_then(domain::host) {
