@@ -585,8 +585,8 @@ fn url<'a>(record: &Record<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
     let parts = link.domain().filter(|_| link.has_domain_name()).and_then(domain::parts);
     Url {
         original: Some(link.original(raw)),
-        full: Some(link.full()),
-        scheme: Some(link.scheme()),
+        full: link.full(),
+        scheme: link.scheme(),
         username: link.username(),
         domain: link.domain(),
         registered_domain: parts.map(|p| p.registered_domain),

@@ -3,8 +3,8 @@
 //!
 //! The `url` crate normalises what it parses, so `url.full` is its
 //! serialisation while `url.original` stays the raw text. A URL may carry
-//! credentials (`http://user:secret@host/`); the password never reaches the
-//! output.
+//! credentials (`http://user:secret@host/`) or secrets in its query
+//! (`?password=...`); neither ever reaches the output.
 
 use url::Url;
 
@@ -13,39 +13,77 @@ pub struct Link {
     url: Url,
     /// Whether the raw text held a password that had to be taken out.
     redacted: bool,
+    /// A proxy's CONNECT target (`host:port`): only a host and a port were
+    /// given, the scheme and path in `url` are placeholders.
+    authority_only: bool,
 }
 
+/// Query parameter names whose values are secrets (compared without regard
+/// to case): a login form sent through a proxy, a token in a link.
+const SECRET_PARAMETERS: [&str; 10] = [
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "access_token",
+    "api_key",
+    "apikey",
+    "auth",
+];
+
 impl Link {
-    /// Parses `raw`; relative references, authority-only forms (a CONNECT
-    /// target such as `host:443`) and URLs without a host give `None`.
+    /// Parses `raw`: an absolute URL with a host, or a CONNECT target
+    /// (`host:port`). Relative references and URLs without a host give `None`.
     pub fn parse(raw: &str) -> Option<Link> {
-        // TODO: Map CONNECT targets (`host:port`, no scheme) to url.domain and
-        // url.port once a proxy fixture shows the exact shape Canary logs.
-        let mut url = Url::parse(raw.trim()).ok()?;
+        let raw = raw.trim();
+        if let Some(link) = Link::authority(raw) {
+            return Some(link);
+        }
+        let mut url = Url::parse(raw).ok()?;
         if !url.has_host() {
             return None;
         }
-        // TODO: Redact credential-looking query parameters (`password=`) too;
-        // today only the user-info password is taken out.
-        let redacted = url.password().is_some();
+        let mut redacted = url.password().is_some();
         if redacted {
             // Only fails for URLs that cannot hold credentials at all.
             url.set_password(None).ok()?;
         }
-        Some(Link { url, redacted })
+        redacted |= redact_query(&mut url);
+        Some(Link { url, redacted, authority_only: false })
     }
 
-    /// The text for `url.original`: the raw text, unless it held a password.
+    /// A CONNECT target: a host name or IP literal, a colon and a port,
+    /// nothing else.
+    fn authority(raw: &str) -> Option<Link> {
+        let (host, port) = raw.rsplit_once(':')?;
+        let plain = !host.is_empty()
+            && !host.contains(['/', '@', '?', '#', ' '])
+            && port.parse::<u16>().is_ok()
+            && !raw.contains("://");
+        if !plain {
+            return None;
+        }
+        // Parsed with a placeholder scheme that has no default port, so the
+        // given port is kept as written.
+        let url = Url::parse(&format!("connect://{raw}")).ok()?;
+        url.host_str()?;
+        Some(Link { url, redacted: false, authority_only: true })
+    }
+
+    /// The text for `url.original`: the raw text, unless it held a secret.
     pub fn original<'a>(&'a self, raw: &'a str) -> &'a str {
         if self.redacted { self.url.as_str() } else { raw }
     }
 
-    pub fn full(&self) -> &str {
-        self.url.as_str()
+    /// `url.full`; a CONNECT target has no full URL.
+    pub fn full(&self) -> Option<&str> {
+        (!self.authority_only).then(|| self.url.as_str())
     }
 
-    pub fn scheme(&self) -> &str {
-        self.url.scheme()
+    pub fn scheme(&self) -> Option<&str> {
+        (!self.authority_only).then(|| self.url.scheme())
     }
 
     /// The host as written in the URL; an IPv6 literal keeps its brackets, as
@@ -65,7 +103,7 @@ impl Link {
     }
 
     pub fn path(&self) -> Option<&str> {
-        Some(self.url.path()).filter(|p| !p.is_empty())
+        Some(self.url.path()).filter(|p| !p.is_empty() && !self.authority_only)
     }
 
     pub fn query(&self) -> Option<&str> {
@@ -81,10 +119,29 @@ impl Link {
     }
 }
 
+/// Replaces the values of secret-looking query parameters with
+/// [`REDACTED`](crate::flatten::REDACTED); says whether it did.
+fn redact_query(url: &mut Url) -> bool {
+    let secret = |name: &str| SECRET_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(name));
+    if !url.query_pairs().any(|(name, _)| secret(&name)) {
+        return false;
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if secret(&name) { crate::flatten::REDACTED.into() } else { value };
+            (name.into_owned(), value.into_owned())
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    true
+}
+
 /// Whether raw text that did not parse might still hide credentials, in
 /// which case it is better left out than copied to `url.original`.
 pub fn may_hold_credentials(raw: &str) -> bool {
-    raw.contains('@')
+    let lower = raw.to_ascii_lowercase();
+    raw.contains('@') || SECRET_PARAMETERS.iter().any(|name| lower.contains(&format!("{name}=")))
 }
 
 #[cfg(test)]
@@ -95,7 +152,7 @@ mod tests {
     fn port_query_and_default_ports() {
         let raw = "http://intranet.example.com.au:8080/admin/login.php?user=x&next=%2F";
         let link = Link::parse(raw).unwrap();
-        assert_eq!(link.scheme(), "http");
+        assert_eq!(link.scheme(), Some("http"));
         assert_eq!(link.domain(), Some("intranet.example.com.au"));
         assert_eq!(link.port(), Some(8080));
         assert_eq!(link.path(), Some("/admin/login.php"));
@@ -110,7 +167,7 @@ mod tests {
         let raw = "http://admin:hunter2@example.com/x";
         let link = Link::parse(raw).unwrap();
         assert!(!link.original(raw).contains("hunter2"));
-        assert!(!link.full().contains("hunter2"));
+        assert!(!link.full().unwrap().contains("hunter2"));
         assert_eq!(link.username(), Some("admin"));
     }
 
@@ -122,9 +179,34 @@ mod tests {
     }
 
     #[test]
-    fn relative_and_authority_forms_do_not_parse() {
-        for raw in ["/admin", "intranet.example.com:443", "mailto:a@example.com", "", "http://"] {
+    fn relative_forms_do_not_parse() {
+        for raw in ["/admin", "mailto:a@example.com", "", "http://", "a/b:80", ":443", "h:99999"] {
             assert!(Link::parse(raw).is_none(), "{raw}");
         }
+    }
+
+    #[test]
+    fn connect_targets_give_host_and_port_only() {
+        let link = Link::parse("intranet.example.com:443").unwrap();
+        assert_eq!(link.domain(), Some("intranet.example.com"));
+        assert_eq!(link.port(), Some(443));
+        assert_eq!((link.scheme(), link.full(), link.path()), (None, None, None));
+        let link = Link::parse("[2001:db8::5]:8443").unwrap();
+        assert_eq!(link.domain(), Some("[2001:db8::5]"));
+        assert_eq!(link.port(), Some(8443));
+    }
+
+    #[test]
+    fn secret_query_parameters_are_redacted() {
+        let raw = "http://example.com/login?user=bob&Password=hunter2&next=%2Fhome";
+        let link = Link::parse(raw).unwrap();
+        for text in [link.original(raw), link.full().unwrap(), link.query().unwrap()] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("user=bob") && text.contains("REDACTED"), "{text}");
+        }
+        assert!(may_hold_credentials("not a url?pwd=x"));
+        assert!(!may_hold_credentials("not a url?q=x"));
+        let plain = "http://example.com/?q=a+b";
+        assert_eq!(Link::parse(plain).unwrap().original(plain), plain, "nothing to hide");
     }
 }
