@@ -91,6 +91,7 @@ impl Mapper {
     }
 
     pub fn with_options(options: Options) -> Self {
+        user_agent::warm_up();
         Mapper { options, ..Self::default() }
     }
 

@@ -2,7 +2,7 @@
 //! Elastic's `user_agent` processor fill `user_agent.*`.
 //!
 //! Building the extractor compiles about a thousand regexes, so it is done
-//! once per process, on first use. Parsing one string still runs many of
+//! once per process, on first use or ahead of it by [`warm_up`]. Parsing one string still runs many of
 //! them, and an incident repeats the same agent across its events, so each
 //! [`Agents`] keeps the answers for the strings it has seen.
 
@@ -38,6 +38,20 @@ fn build_extractor() -> Option<Extractor<'static>> {
             None
         }
     }
+}
+
+/// Starts building the extractor on a thread of its own, so the fraction of
+/// a second it takes overlaps with reading input rather than stalling the
+/// first record with a user agent. Later calls do nothing.
+pub fn warm_up() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let spawned = std::thread::Builder::new().name("ua-regexes".into()).spawn(|| {
+            LazyLock::force(&EXTRACTOR);
+        });
+        // Without a thread the first parse builds it, as before.
+        drop(spawned);
+    });
 }
 
 /// The parsed fields of one user agent string, in ECS terms.
