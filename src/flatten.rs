@@ -405,7 +405,9 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
 /// offline cracking (compared without regard to case). They never reach an
 /// ECS field; `--keep-original` shows them redacted. A VNC challenge goes
 /// with its response: together they let the password be cracked offline.
-const CREDENTIALS: [&str; 12] = [
+/// A canarytokens server's `manage_url` carries the token's management
+/// secret.
+const CREDENTIALS: [&str; 13] = [
     "password",
     "client_hash",
     "salt",
@@ -418,6 +420,7 @@ const CREDENTIALS: [&str; 12] = [
     "vnc client response",
     "auth_data",
     "secret_string",
+    "manage_url",
 ];
 
 /// Whether `key` names a credential.

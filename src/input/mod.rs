@@ -2,6 +2,9 @@
 //! kinds that are not Console API records.
 //!
 //! An OpenCanary line is read in place: [`crate::flatten::Record`] answers
-//! the console's key names from it through [`opencanary`].
+//! the console's key names from it through [`opencanary`]. The console's
+//! webhook bodies are converted into a flat record in its own vocabulary
+//! ([`webhook`]), so one ECS mapping reads them all.
 
 pub mod opencanary;
+pub mod webhook;
