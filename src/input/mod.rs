@@ -3,8 +3,10 @@
 //!
 //! An OpenCanary line is read in place: [`crate::flatten::Record`] answers
 //! the console's key names from it through [`opencanary`]. The console's
-//! webhook bodies are converted into a flat record in its own vocabulary
-//! ([`webhook`]), so one ECS mapping reads them all.
+//! webhook bodies and RFC 5424 syslog lines are converted into a flat
+//! record in its own vocabulary ([`webhook`], [`syslog`]), so one ECS
+//! mapping reads them all.
 
 pub mod opencanary;
+pub mod syslog;
 pub mod webhook;
