@@ -8,7 +8,8 @@
 //! - [`flatten`]: incidents viewed as the flat records Sekoia's intake expects;
 //! - [`ecs`]: those records mapped to ECS;
 //! - [`ndjson`]: framing of input documents and buffered line output;
-//! - [`input`]: the readers of records that are not Console API records.
+//! - [`input`]: what kind each record is (Console API, OpenCanary, webhook,
+//!   syslog), and the readers of the kinds that are not API records.
 //!
 //! [`demo`] is a small console that follows the documented API, used by
 //! `canary-source --demo` and by the tests. The two binaries only parse
