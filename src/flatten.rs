@@ -89,6 +89,10 @@ enum Source<'a, 'v> {
     Incident { incident: &'a Object<'v>, description: Option<&'a Object<'v>> },
     /// One event of a raw incident.
     Event { incident: &'a Object<'v>, description: &'a Object<'v>, event: &'a Object<'v> },
+    /// An OpenCanary JSON line: its `logdata` keys, then the line's own
+    /// (`logdata` left out), answered under the console's key names where
+    /// OpenCanary spells them otherwise.
+    OpenCanary { line: &'a Object<'v>, logdata: &'a Object<'v> },
 }
 
 /// Why an object is not a Canary record.
@@ -100,6 +104,8 @@ pub enum NotARecord {
     NoAuditId,
     #[error("\"event_type\" is {0}, expected \"incident\", \"event\" or \"audit\"")]
     BadEventType(String),
+    #[error("no \"logdata\" object with a \"logtype\" (OpenCanary line)")]
+    NotOpenCanary,
 }
 
 impl<'a, 'v> Record<'a, 'v> {
@@ -132,14 +138,45 @@ impl<'a, 'v> Record<'a, 'v> {
         Ok(Record { kind: Kind::Audit, source: Source::Flat(entry) })
     }
 
+    /// Views an OpenCanary JSON line: a `logdata` object and a `logtype`.
+    pub fn from_opencanary(line: &'a Object<'v>) -> Result<Self, NotARecord> {
+        let logdata = line.get("logdata").and_then(|l| l.as_object());
+        match logdata {
+            Some(logdata) if line.contains_key("logtype") => {
+                Ok(Record { kind: Kind::Event, source: Source::OpenCanary { line, logdata } })
+            }
+            _ => Err(NotARecord::NotOpenCanary),
+        }
+    }
+
+    /// Views a record that a converter built in the console's vocabulary
+    /// from a push format (webhook, syslog). It may lack an incident id:
+    /// test payloads and token pushes do not always carry one, and the
+    /// record's id is then computed from its content alone.
+    pub fn from_converted(object: &'a Object<'v>, kind: Kind) -> Self {
+        Record { kind, source: Source::Flat(object) }
+    }
+
     pub fn kind(&self) -> Kind {
         self.kind
     }
 
     /// The product that wrote the record.
-    // TODO: Return OpenCanary for OpenCanary lines once they are read (issue 4, item 11).
     pub fn origin(&self) -> Origin {
-        Origin::Console
+        match self.source {
+            Source::OpenCanary { .. } => Origin::OpenCanary,
+            _ => Origin::Console,
+        }
+    }
+
+    /// When the event happened, for a source that does not say it in epoch
+    /// seconds under `timestamp`: OpenCanary's `utc_time`. `None` for
+    /// console records, whose `timestamp` (or `created`) the mapping reads.
+    pub fn event_time(&self) -> Option<jiff::Timestamp> {
+        match self.source {
+            Source::OpenCanary { line, .. } => crate::input::opencanary::time(line),
+            _ => None,
+        }
     }
 
     /// The incident key (`incident:<kind>:<hash>:<ip>:<epoch>`), or its hash
@@ -150,6 +187,8 @@ impl<'a, 'v> Record<'a, 'v> {
             Source::Incident { incident, .. } | Source::Event { incident, .. } => {
                 incident_key(incident)
             }
+            // OpenCanary has no incidents; the record id stands on content.
+            Source::OpenCanary { .. } => None,
         }
     }
 
@@ -174,6 +213,9 @@ impl<'a, 'v> Record<'a, 'v> {
                 _ if EVENT_LISTS.contains(&key) => event.get(key),
                 _ => event.get(key).or_else(|| description.get(key)),
             },
+            Source::OpenCanary { line, logdata } => {
+                crate::input::opencanary::get(line, logdata, key)
+            }
         }
     }
 
@@ -218,6 +260,18 @@ impl<'a, 'v> Record<'a, 'v> {
                     }
                 }
             }
+            // Under the names the line uses: this is what `--keep-original`
+            // shows and what the record id covers.
+            Source::OpenCanary { line, logdata } => {
+                for (key, value) in logdata.iter() {
+                    f(key, value);
+                }
+                for (key, value) in line.iter() {
+                    if key != "logdata" && !logdata.contains_key(key.as_ref()) {
+                        f(key, value);
+                    }
+                }
+            }
         }
     }
 
@@ -247,6 +301,9 @@ impl<'a, 'v> Record<'a, 'v> {
 
     /// The timestamp of an event record, in epoch seconds.
     pub fn timestamp(&self) -> Option<i64> {
+        if let Some(time) = self.event_time() {
+            return Some(time.as_second());
+        }
         let value = self.get("timestamp")?;
         value
             .as_i64()
@@ -346,8 +403,11 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
 
 /// Keys whose values are secrets an attacker typed or a hash that allows
 /// offline cracking (compared without regard to case). They never reach an
-/// ECS field; `--keep-original` shows them redacted.
-const CREDENTIALS: [&str; 11] = [
+/// ECS field; `--keep-original` shows them redacted. A VNC challenge goes
+/// with its response: together they let the password be cracked offline.
+/// A canarytokens server's `manage_url` carries the token's management
+/// secret.
+const CREDENTIALS: [&str; 13] = [
     "password",
     "client_hash",
     "salt",
@@ -356,9 +416,11 @@ const CREDENTIALS: [&str; 11] = [
     "server_challenge",
     "client_response",
     "vnc password",
+    "vnc server challenge",
     "vnc client response",
     "auth_data",
     "secret_string",
+    "manage_url",
 ];
 
 /// Whether `key` names a credential.
@@ -520,6 +582,44 @@ mod tests {
             assert_eq!(records.len(), 1);
             assert_eq!(records[0].kind(), Kind::Incident);
         }
+    }
+
+    #[test]
+    fn opencanary_lines_are_events_of_their_own_origin() {
+        let line = r#"{"dst_host":"","dst_port":-1,"logtype":4002,"node_id":"oc-1","src_host":"192.0.2.7",
+            "utc_time":"2026-12-03 12:36:17.050505","logdata":{"USERNAME":"root","PASSWORD":"toor"}}"#;
+        let mut bytes = parse(line);
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let record = Record::from_opencanary(value.as_object().unwrap()).unwrap();
+        assert_eq!(record.kind(), Kind::Event);
+        assert_eq!(record.origin(), Origin::OpenCanary);
+        assert_eq!(record.incident_id(), None);
+        assert_eq!(record.timestamp(), Some(1796301377));
+        assert_eq!(record.get("USERNAME").and_then(|v| v.as_str()), Some("root"));
+        let mut keys = Vec::new();
+        record.for_each_field(|key, _| keys.push(key));
+        assert!(keys.contains(&"PASSWORD") && keys.contains(&"src_host"));
+        assert!(!keys.contains(&"logdata"), "logdata is read through, not kept whole");
+
+        // The same line gives the same id; another line another.
+        let mut again = parse(line);
+        let other = simd_json::to_borrowed_value(&mut again).unwrap();
+        let same = Record::from_opencanary(other.as_object().unwrap()).unwrap();
+        assert_eq!(record_id(&record), record_id(&same));
+        let mut changed = parse(&line.replace("root", "admin"));
+        let changed = simd_json::to_borrowed_value(&mut changed).unwrap();
+        let changed = Record::from_opencanary(changed.as_object().unwrap()).unwrap();
+        assert_ne!(record_id(&record), record_id(&changed));
+
+        assert!(redacted_json_has_no(&record, "toor"));
+        let mut bytes = parse(r#"{"logtype":4002}"#);
+        let value = simd_json::to_borrowed_value(&mut bytes).unwrap();
+        let err = Record::from_opencanary(value.as_object().unwrap()).err();
+        assert_eq!(err, Some(NotARecord::NotOpenCanary));
+    }
+
+    fn redacted_json_has_no(record: &Record<'_, '_>, secret: &str) -> bool {
+        !record.redacted_json().contains(secret)
     }
 
     #[test]

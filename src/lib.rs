@@ -7,7 +7,9 @@
 //!   saves, and what it remembers of each incident written;
 //! - [`flatten`]: incidents viewed as the flat records Sekoia's intake expects;
 //! - [`ecs`]: those records mapped to ECS;
-//! - [`ndjson`]: framing of input documents and buffered line output.
+//! - [`ndjson`]: framing of input documents and buffered line output;
+//! - [`input`]: what kind each record is (Console API, OpenCanary, webhook,
+//!   syslog), and the readers of the kinds that are not API records.
 //!
 //! [`demo`] is a small console that follows the documented API, used by
 //! `canary-source --demo` and by the tests. The two binaries only parse
@@ -19,6 +21,7 @@ pub mod demo;
 pub mod ecs;
 pub mod exit;
 pub mod flatten;
+pub mod input;
 pub mod logging;
 pub mod ndjson;
 pub mod poll;

@@ -2,10 +2,12 @@
 //! accounted for.
 //!
 //! A document may be a flattened record, a raw incident, a feed page
-//! (`{"incidents": [...]}`), an audit trail page (`{"audit_trail": [...]}`)
-//! or an array of any of these. Incidents are
-//! flattened first, so the unit counted is always the flattened record: each
-//! one read is either written or rejected with a reason on stderr.
+//! (`{"incidents": [...]}`), an audit trail page (`{"audit_trail": [...]}`),
+//! an OpenCanary line, a webhook payload, or an array of any of these; a
+//! line starting with `<digits>` is a syslog line ([`crate::input`] tells
+//! them apart). Incidents are flattened first, so the unit counted is
+//! always the flattened record: each one read is either written or
+//! rejected with a reason on stderr.
 
 use std::io::{self, Read, Write};
 
@@ -15,6 +17,7 @@ use simd_json::prelude::*;
 
 use crate::ecs::Mapper;
 use crate::flatten::{self, Record};
+use crate::input::{self, Input, Shape, opencanary, syslog, webhook};
 use crate::ndjson::{self, Item, Reader};
 
 /// Output is handed to the writer in chunks of about this size.
@@ -85,6 +88,11 @@ pub struct Transformer {
     out: Vec<u8>,
     /// The start of the document being parsed, for messages.
     head: Vec<u8>,
+    /// Which kinds of record are read.
+    input: Input,
+    /// JSON found inside text (a syslog line, an envelope's `message`),
+    /// copied here to be parsed in place.
+    inner: Vec<u8>,
 }
 
 impl Default for Transformer {
@@ -113,7 +121,15 @@ impl Transformer {
             counts: Counts::default(),
             out: Vec::with_capacity(CHUNK * 2),
             head: Vec::with_capacity(240),
+            input: Input::Auto,
+            inner: Vec::new(),
         }
+    }
+
+    /// Reads only records of one kind (`--input`), rejecting the others.
+    pub fn with_input(mut self, input: Input) -> Self {
+        self.input = input;
+        self
     }
 
     pub fn counts(&self) -> Counts {
@@ -157,6 +173,14 @@ impl Transformer {
 
     /// Maps one document; `bytes` is parsed in place.
     pub fn document(&mut self, name: &str, line: u64, bytes: &mut [u8]) {
+        let text = bytes.trim_ascii();
+        if syslog::starts_syslog(text) {
+            return self.syslog(name, line, text);
+        }
+        if self.input == Input::Syslog {
+            let start = ndjson::snippet(text);
+            return self.reject(name, line, "not a syslog line (--input syslog)", &start);
+        }
         // Parsing rewrites escaped strings in place, so keep the start of the
         // text for a message first.
         self.head.clear();
@@ -179,11 +203,105 @@ impl Transformer {
         }
     }
 
-    /// One object: a feed page, a raw incident or a flattened record.
+    /// One object, of any kind `--input` accepts.
     fn item(&mut self, name: &str, line: u64, value: &Value<'_>) {
         let Some(object) = value.as_object() else {
             return self.reject(name, line, "not a JSON object", &flatten::short(value));
         };
+        let shape = input::shape(object);
+        if let Some(reason) = shape.kind().and_then(|kind| self.input.refusal(kind)) {
+            return self.reject(name, line, &reason, &flatten::short(value));
+        }
+        match shape {
+            Shape::Api => self.api(name, line, object, value),
+            Shape::Unknown if self.input.accepts(Input::Api) => self.api(name, line, object, value),
+            Shape::Unknown => {
+                let reason =
+                    format!("not {} (--input {})", self.input.describe(), self.input.name());
+                self.reject(name, line, &reason, &flatten::short(value));
+            }
+            Shape::OpenCanary => match Record::from_opencanary(object) {
+                Ok(record) => self.write(&record),
+                Err(err) => {
+                    let reason = format!("not an OpenCanary line: {err}");
+                    self.reject(name, line, &reason, &flatten::short(value));
+                }
+            },
+            Shape::Envelope(text) => {
+                let why = "\"message\" holds no OpenCanary line";
+                self.embedded(name, line, text, text.as_bytes(), why);
+            }
+            Shape::Webhook(Ok(payload)) => {
+                let (kind, object) = webhook::convert(payload);
+                self.write(&Record::from_converted(&object, kind));
+            }
+            Shape::Webhook(Err(err)) => {
+                let reason = format!("not a Canary webhook payload: {err}");
+                self.reject(name, line, &reason, &flatten::short(value));
+            }
+        }
+    }
+
+    /// A syslog line: the console's RFC 5424 alert, or an OpenCanary line
+    /// after a syslog header.
+    fn syslog(&mut self, name: &str, line: u64, bytes: &[u8]) {
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return self.reject(name, line, "syslog line is not UTF-8", &ndjson::snippet(bytes));
+        };
+        let message = match syslog::parse(text) {
+            Ok(message) => message,
+            Err(err) => {
+                // Forwarded OpenCanary lines often have an RFC 3164 header.
+                let why = format!("not an RFC 5424 syslog line ({err}) nor an OpenCanary one");
+                return self.embedded(name, line, text, bytes, &why);
+            }
+        };
+        match message.canary_record() {
+            Some((kind, object)) => match self.input.refusal(Input::Syslog) {
+                Some(reason) => self.reject(name, line, &reason, &ndjson::snippet(bytes)),
+                None => self.write(&Record::from_converted(&object, kind)),
+            },
+            None => {
+                let why = format!(
+                    "syslog message from APP-NAME {} (MSGID {}) is neither a Canary alert nor an OpenCanary line",
+                    message.app_name.unwrap_or("-"),
+                    message.msg_id.unwrap_or("-"),
+                );
+                self.embedded(name, line, message.msg, bytes, &why);
+            }
+        }
+    }
+
+    /// An OpenCanary line as JSON text inside `text`, from its first `{`
+    /// on; rejected for `why`, quoting `whole`, when there is none.
+    fn embedded(&mut self, name: &str, line: u64, text: &str, whole: &[u8], why: &str) {
+        let mut inner = std::mem::take(&mut self.inner);
+        inner.clear();
+        {
+            let json = text.find('{').map(|at| text[at..].trim_end());
+            inner.extend_from_slice(json.unwrap_or("").as_bytes());
+            let parsed = simd_json::to_borrowed_value_with_buffers(&mut inner, &mut self.buffers);
+            match parsed.as_ref().ok().and_then(|v| v.as_object()) {
+                Some(object) if opencanary::is_line(object) => {
+                    match (self.input.refusal(Input::OpenCanary), Record::from_opencanary(object)) {
+                        (None, Ok(record)) => self.write(&record),
+                        (Some(reason), _) => {
+                            self.reject(name, line, &reason, &ndjson::snippet(whole))
+                        }
+                        (_, Err(err)) => {
+                            let reason = format!("not an OpenCanary line: {err}");
+                            self.reject(name, line, &reason, &ndjson::snippet(whole));
+                        }
+                    }
+                }
+                _ => self.reject(name, line, why, &ndjson::snippet(whole)),
+            }
+        }
+        self.inner = inner;
+    }
+
+    /// A feed page, an audit page, a raw incident or a flattened record.
+    fn api(&mut self, name: &str, line: u64, object: &Object<'_>, value: &Value<'_>) {
         if let Some(incidents) = object.get("incidents").and_then(|i| i.as_array()) {
             for incident in incidents.iter() {
                 match incident.as_object() {

@@ -1,23 +1,13 @@
 //! canary-transform, run as a program on every input shape and on bad input.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use canary_pipe::demo;
 use serde_json::{Value, json};
 
 mod common;
-use common::{json_lines as lines, stderr, transform};
-
-fn summary(output: &Output) -> (u64, u64, u64) {
-    let log = stderr(output);
-    let line = log.lines().find(|l| l.contains("Finished.")).expect("a summary line");
-    let field = |name: &str| -> u64 {
-        let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
-        line[start..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
-    };
-    (field("read"), field("written"), field("rejected"))
-}
+use common::{json_lines as lines, stderr, summary, transform};
 
 fn incident_id(event: &Value) -> &str {
     event["thinkst_canary"]["incident_id"].as_str().unwrap()

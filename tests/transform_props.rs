@@ -42,6 +42,12 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just("DN".to_owned()),
         Just("URL".to_owned()),
         Just("geoip".to_owned()),
+        Just("logtype".to_owned()),
+        Just("logdata".to_owned()),
+        Just("AlertType".to_owned()),
+        Just("AdditionalDetails".to_owned()),
+        Just("Timestamp".to_owned()),
+        Just("message".to_owned()),
         "[a-zA-Z_]{1,8}",
     ];
     let leaf = prop_oneof![
@@ -64,6 +70,31 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Pieces of syslog lines that a parser can trip on.
+fn syslog_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            " ",
+            "[",
+            "]",
+            "\"",
+            "\\",
+            "=",
+            "-",
+            "@51136",
+            "BasicIncidentDetails@51136",
+            "AdditionalIncidentDetails@51136",
+            "AuditTrailDetails@51136",
+            "eventid=\"4002\"",
+            "2024-05-01T10:15:31.5+00:00",
+            "{\"logtype\":1,\"logdata\":{}}",
+            "\u{feff}",
+        ])
+        .prop_map(str::to_owned),
+        "[a-zA-Z0-9é]{0,4}",
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -80,6 +111,11 @@ proptest! {
             input.push(b'\n');
         }
         check(&input);
+    }
+
+    #[test]
+    fn syslog_like_lines(pieces in prop::collection::vec(syslog_piece(), 0..24)) {
+        check(format!("<130>1 {}\n", pieces.concat()).as_bytes());
     }
 
     #[test]

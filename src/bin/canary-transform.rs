@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use canary_pipe::exit;
+use canary_pipe::input::Input;
 use canary_pipe::logging::{self, LogFormat};
 use canary_pipe::transform::{Failure, Format, Transformer};
 use clap::Parser;
 
 /// Reads Thinkst Canary records (flattened records, raw incidents, feed pages,
-/// arrays of these; NDJSON or pretty-printed JSON) from the files named, or
-/// stdin, and writes one ECS event per line to stdout.
+/// arrays of these; NDJSON or pretty-printed JSON), OpenCanary lines, console
+/// webhook payloads and console syslog lines from the files named, or stdin,
+/// and writes one ECS event per line to stdout.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
@@ -23,6 +25,11 @@ struct Args {
     /// Exit with 65 if any record was rejected.
     #[arg(long)]
     strict: bool,
+
+    /// Kind of records to read; the others are rejected. `auto` recognises
+    /// each record by its shape.
+    #[arg(long, value_enum, default_value_t = Input::Auto)]
+    input: Input,
 
     /// Output: one ECS object per line, or an Elasticsearch `_bulk` body
     /// (action and source lines, `_id` = event.id) for --index.
@@ -64,7 +71,7 @@ fn run(args: &Args) -> i32 {
         },
         _ => Format::Ndjson,
     };
-    let mut transformer = Transformer::with(format, args.mapping);
+    let mut transformer = Transformer::with(format, args.mapping).with_input(args.input);
     let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let stdin_only = [PathBuf::from("-")];
     let files = if args.files.is_empty() { &stdin_only[..] } else { &args.files[..] };

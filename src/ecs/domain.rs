@@ -18,7 +18,10 @@ pub enum Host<'a> {
 
 /// Reads a host as found in `HOSTNAME`, `HOST` or `src_host_reverse`. An HTTP
 /// `Host` header may carry a port (`example.com:8080`, `[2001:db8::1]:443`).
+/// A git request's host parameter ends at a NUL, after which OpenCanary
+/// keeps the client's extra parameters (`127.0.0.1:9418\0\0version=2`).
 pub fn host(raw: &str) -> Option<Host<'_>> {
+    let raw = raw.split('\0').next().unwrap_or(raw);
     let bare = without_port(raw.trim());
     let bare = bare.strip_suffix('.').unwrap_or(bare);
     if bare.is_empty() {
@@ -141,5 +144,7 @@ mod tests {
         assert_eq!(host("2001:db8::1"), Some(Host::Ip("2001:db8::1".parse().unwrap())));
         assert_eq!(host(""), None);
         assert_eq!(host(":80"), None);
+        let git = host("example.org:9418\0\0version=2");
+        assert_eq!(git, Some(Host::Name("example.org")), "a git host parameter ends at NUL");
     }
 }

@@ -206,10 +206,12 @@ fn document<'a>(
             || record.get("logtype").and_then(count).is_some_and(|c| (16000..18000).contains(&c)));
     let mut document = Document {
         // Some events (a consolidated port scan) carry no time of their own;
-        // the incident's creation is the closest there is.
+        // the incident's creation is the closest there is. OpenCanary gives
+        // its time as text of its own format, which the record parses.
         timestamp: record
-            .get("timestamp")
-            .and_then(time::epoch)
+            .event_time()
+            .map(time::Rfc3339::from)
+            .or_else(|| record.get("timestamp").and_then(time::epoch))
             .or_else(|| record.get("created").and_then(time::epoch)),
         event: event(record, context, id, &shared),
         observer: observer(record, context, token),

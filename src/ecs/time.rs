@@ -21,6 +21,12 @@ impl Serialize for Rfc3339 {
     }
 }
 
+impl From<Timestamp> for Rfc3339 {
+    fn from(time: Timestamp) -> Self {
+        Rfc3339(time)
+    }
+}
+
 /// Epoch seconds at or above this are read as milliseconds: the incident
 /// search endpoint lists event times in milliseconds, and 10^11 seconds would
 /// be the year 5138.

@@ -20,6 +20,18 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Records read, written and rejected, from canary-transform's last
+/// stderr line.
+pub fn summary(output: &Output) -> (u64, u64, u64) {
+    let log = stderr(output);
+    let line = log.lines().find(|l| l.contains("Finished.")).expect("a summary line");
+    let field = |name: &str| -> u64 {
+        let start = line.find(&format!("{name}=")).unwrap() + name.len() + 1;
+        line[start..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+    };
+    (field("read"), field("written"), field("rejected"))
+}
+
 /// How many records the built-in demo incidents flatten to: one per incident
 /// and one per event.
 pub fn demo_record_count() -> usize {

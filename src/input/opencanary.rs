@@ -1,0 +1,142 @@
+//! OpenCanary JSON lines, read in place under the console's key names.
+//!
+//! The daemon writes one object per line: `src_host`, `src_port`,
+//! `dst_host`, `dst_port`, `node_id`, an integer `logtype` in its own
+//! numbering, the event's fields under `logdata`, and its times as text.
+//! The ECS mapping asks for console names (`USERNAME`, `NTP_CMD`, `user`,
+//! ...); [`get`] answers them from `logdata` first, then the line, and
+//! through [`ALIASES`] where OpenCanary spells a field otherwise.
+
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use simd_json::BorrowedValue as Value;
+use simd_json::borrowed::Object;
+use simd_json::prelude::*;
+
+/// Console key names and how OpenCanary spells the same field. Only the
+/// first spelling found in `logdata` answers.
+const ALIASES: &[(&str, &str)] = &[
+    // MSSQL SQL-auth lines use the TDS login packet's CamelCase names.
+    ("USERNAME", "UserName"),
+    ("PASSWORD", "Password"),
+    ("HOSTNAME", "HostName"),
+    ("APPNAME", "AppName"),
+    ("SERVERNAME", "ServerName"),
+    ("DOMAINNAME", "DomainName"),
+    ("NTP_CMD", "NTP CMD"),
+    ("PASSWORD", "VNC Password"),
+    ("SERVER_CHALLENGE", "VNC Server Challenge"),
+    ("CLIENT_RESPONSE", "VNC Client Response"),
+    // HTTP requests with a method the skin does not implement.
+    ("METHOD", "REQUEST_TYPE"),
+    // MongoDB: one logtype for every kind of message, lowercase names.
+    ("user", "username"),
+    ("cmd", "command"),
+];
+
+// TODO: Give the text of the daemon's own messages (logtype 1001,
+// `logdata.msg.logdata`) to an ECS `message` once the mapping writes that
+// field for events; the line is written, but its text is not mapped yet.
+
+/// What OpenCanary's HTTP module writes for a field the client did not send.
+const NOT_SUPPLIED: &str = "<not supplied>";
+
+/// The time formats of `utc_time` and `local_time` (which is UTC too:
+/// the daemon has always filled it from the UTC clock), microseconds
+/// optional.
+const TIME: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+/// Whether `object` has the shape of an OpenCanary line: a `logdata` object
+/// and a `logtype` (an integer, or digits in some forwarders' output).
+/// Console records never have `logdata`.
+pub fn is_line(object: &Object<'_>) -> bool {
+    let logtype = object.get("logtype");
+    let numeric = logtype.is_some_and(|t| {
+        t.is_i64() || t.is_u64() || t.as_str().is_some_and(|s| s.parse::<u64>().is_ok())
+    });
+    numeric && object.get("logdata").is_some_and(|l| l.is_object())
+}
+
+/// Looks `key` up in an OpenCanary line the way the console would hold it.
+pub(crate) fn get<'a, 'v>(
+    line: &'a Object<'v>,
+    logdata: &'a Object<'v>,
+    key: &str,
+) -> Option<&'a Value<'v>> {
+    let found = logdata
+        .get(key)
+        .or_else(|| {
+            let mut spellings = ALIASES.iter().filter(|(console, _)| *console == key);
+            spellings.find_map(|(_, spelled)| logdata.get(*spelled))
+        })
+        .or_else(|| line.get(key).filter(|_| key != "logdata"))?;
+    (found.as_str() != Some(NOT_SUPPLIED)).then_some(found)
+}
+
+/// The time of the line: `utc_time`, else `local_time` (lines of older
+/// daemons have only that one).
+pub(crate) fn time(line: &Object<'_>) -> Option<jiff::Timestamp> {
+    ["utc_time", "local_time"].iter().find_map(|key| {
+        let text = line.get(*key)?.as_str()?.trim();
+        let civil = DateTime::strptime(TIME, text).ok()?;
+        TimeZone::UTC.to_timestamp(civil).ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Value<'static> {
+        let bytes: &'static mut [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
+        simd_json::to_borrowed_value(bytes).unwrap()
+    }
+
+    #[test]
+    fn console_names_answer_opencanary_spellings() {
+        let value = parse(
+            r#"{"logtype":11001,"node_id":"n1","src_host":"192.0.2.9","logdata":{"NTP CMD":"monlist",
+            "UserName":"sa","VNC Server Challenge":"00ff","username":"admin","HOSTNAME":"<not supplied>"}}"#,
+        );
+        let line = value.as_object().unwrap();
+        let logdata = line.get("logdata").unwrap().as_object().unwrap();
+        let text = |key| get(line, logdata, key).and_then(|v| v.as_str());
+        assert_eq!(text("NTP_CMD"), Some("monlist"));
+        assert_eq!(text("USERNAME"), Some("sa"));
+        assert_eq!(text("SERVER_CHALLENGE"), Some("00ff"));
+        assert_eq!(text("user"), Some("admin"));
+        assert_eq!(text("src_host"), Some("192.0.2.9"));
+        assert_eq!(text("HOSTNAME"), None, "a placeholder is no value");
+        assert!(get(line, logdata, "logdata").is_none());
+        assert!(get(line, logdata, "logtype").is_some_and(|t| t.as_u64() == Some(11001)));
+    }
+
+    #[test]
+    fn times_are_utc_with_or_without_microseconds() {
+        let at = |text: &str| {
+            let value = parse(text);
+            time(value.as_object().unwrap()).map(|t| t.to_string())
+        };
+        assert_eq!(
+            at(r#"{"utc_time":"2026-12-03 12:36:17.050505","local_time":"2000-01-01 00:00:00"}"#)
+                .as_deref(),
+            Some("2026-12-03T12:36:17.050505Z")
+        );
+        assert_eq!(
+            at(r#"{"local_time":"2015-07-20 13:38:21"}"#).as_deref(),
+            Some("2015-07-20T13:38:21Z")
+        );
+        assert_eq!(at(r#"{"utc_time":"yesterday"}"#), None);
+        assert_eq!(at(r#"{"utc_time":7}"#), None);
+    }
+
+    #[test]
+    fn only_lines_with_logdata_and_a_logtype_are_opencanary() {
+        let shape = |text: &str| is_line(parse(text).as_object().unwrap());
+        assert!(shape(r#"{"logtype":4002,"logdata":{}}"#));
+        assert!(shape(r#"{"logtype":"5001","logdata":{"ID":"1"}}"#));
+        assert!(!shape(r#"{"logtype":"4002","event_type":"event"}"#));
+        assert!(!shape(r#"{"logtype":4002,"logdata":"text"}"#));
+        assert!(!shape(r#"{"logtype":"SSH","logdata":{}}"#));
+    }
+}
