@@ -14,6 +14,7 @@ use serde_json::Value;
 
 #[path = "../common/mod.rs"]
 mod common;
+mod configs;
 mod sink;
 
 use common::{stderr, watermark};
