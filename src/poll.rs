@@ -661,6 +661,10 @@ impl<W: Write> Poller<'_, W> {
 
     /// Appends one record as the output asks: flat, or mapped to ECS with
     /// the same id as `event.id`.
+    // TODO: Cap the length of an output line (a --max-line-bytes option), so
+    // that a collector's line buffer can be sized to a stated maximum; today
+    // a line is as long as the console's data makes it, bounded only by the
+    // 256 MiB cap on one console response.
     fn write_record(&mut self, record: &Record<'_, '_>, id: String, lines: &mut Vec<u8>) {
         if self.options.emit == Emit::Ecs {
             self.mapper.map_with_id(record, id, lines);
