@@ -40,17 +40,18 @@ fn piped(source_args: &[&str], transform_args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn the_same_lines_as_source_piped_into_transform() {
-    for mapping in [&[][..], &["--profile", "ecs"], &["--keep-credentials"]] {
-        for feed in ["incidents", "audit"] {
-            let args = [&["--demo", "--once", "--feed", feed][..], mapping].concat();
-            let direct = source(&[&args[..], &["--emit", "ecs"]].concat());
-            let through_transform = piped(&args[..4], mapping);
-            assert!(!direct.stdout.is_empty());
-            assert!(
-                direct.stdout == through_transform,
-                "--feed {feed} {mapping:?}: the lines differ"
-            );
-        }
+    let cases: [(&str, &[&str]); 4] = [
+        ("incidents", &[]),
+        ("incidents", &["--profile", "ecs"]),
+        ("incidents", &["--keep-credentials"]),
+        ("audit", &[]),
+    ];
+    for (feed, mapping) in cases {
+        let records = ["--demo", "--once", "--feed", feed];
+        let direct = source(&[&records[..], &["--emit", "ecs"], mapping].concat());
+        let through_transform = piped(&records, mapping);
+        assert!(!direct.stdout.is_empty());
+        assert!(direct.stdout == through_transform, "--feed {feed} {mapping:?}: the lines differ");
     }
 }
 

@@ -43,9 +43,9 @@ fn vrl() -> Option<&'static str> {
     match found {
         Ok(output) if output.status.success() => Some("vrl"),
         _ => {
-            eprintln!(
-                "NOTE: the vrl CLI is not installed (cargo install vrl), so the VRL programs \
-                 of pipelines/vector were not run."
+            super::note(
+                "the vrl CLI is not installed (cargo install vrl), so the VRL programs of \
+                 pipelines/vector were not run",
             );
             None
         }
@@ -111,6 +111,7 @@ async fn vector_sources_run_canary_source_as_exec_does_and_the_remaps_restore_it
     let pipeline = yaml("pipelines/vector/pipeline.yaml");
     let console = console().await;
     let mut state_files = Vec::new();
+    let vrl = vrl();
 
     for (file, mode) in [
         ("pipelines/vector/streaming.yaml", "streaming"),
@@ -164,7 +165,7 @@ async fn vector_sources_run_canary_source_as_exec_does_and_the_remaps_restore_it
             .collect();
         assert!(!diagnostics.is_empty());
 
-        let Some(vrl) = vrl() else { continue };
+        let Some(vrl) = vrl else { continue };
         let read: Vec<Value> =
             events.iter().map(|e| as_vector_reads_it(e, "stdout", &command)).collect();
         let cleaned = run_vrl(vrl, &repo_file("pipelines/vector/events.vrl"), &read);
