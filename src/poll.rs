@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::console::{ApiError, Client, Filters, Page, PageRequest};
 use crate::dedup::{self, Seen};
+use crate::ecs::Mapper;
 use crate::exit;
 use crate::flatten::{self, Kind, NotARecord, Record};
 use crate::state::{State, StateError};
@@ -60,6 +61,9 @@ pub enum Emit {
     Events,
     /// Each incident object exactly as the console sent it.
     Incidents,
+    /// The flattened records mapped to ECS, as canary-transform would write
+    /// them: one program for a collector to run instead of a shell pipe.
+    Ecs,
 }
 
 #[derive(Clone, Debug)]
@@ -72,6 +76,8 @@ pub struct Options {
     pub interval: Duration,
     pub once: bool,
     pub emit: Emit,
+    /// How `Emit::Ecs` maps records; the other outputs ignore it.
+    pub mapping: crate::ecs::Options,
     pub state_file: Option<PathBuf>,
     /// Where to write the new state instead of `state_file`, for pipelines
     /// that commit it only once the sink accepted the data.
@@ -187,6 +193,7 @@ pub async fn run<W: Write>(
         progress: progress_bar(),
         staged: Vec::new(),
         scratch: Vec::new(),
+        mapper: Mapper::with_options(options.mapping),
     };
     loop {
         match poller.drain(&stop).await {
@@ -242,6 +249,8 @@ struct Poller<'a, W> {
     staged: Vec<(String, Seen)>,
     /// A copy of the incident being parsed.
     scratch: Vec<u8>,
+    /// Maps records for `Emit::Ecs`, keeping its caches across pages.
+    mapper: Mapper,
 }
 
 impl<W: Write> Poller<'_, W> {
@@ -533,7 +542,20 @@ impl<W: Write> Poller<'_, W> {
         seen.updated_id = updated_id.unwrap_or(seen.updated_id);
 
         match (self.options.emit, incident.map(flatten::incident_records)) {
-            (Emit::Events, Some(Ok(records))) => self.write_new_records(&records, &mut seen, lines),
+            (Emit::Events | Emit::Ecs, Some(Ok(records))) => {
+                self.write_new_records(&records, &mut seen, lines)
+            }
+            (Emit::Ecs, problem) => {
+                // canary-transform would reject the raw incident with the
+                // same reason: nothing to map it to.
+                let reason = match problem {
+                    Some(Err(err)) => err.to_string(),
+                    _ => "not an object".into(),
+                };
+                let value = crate::ndjson::snippet(raw.as_bytes());
+                tracing::warn!(reason, value, "Incident cannot be flattened; skipping it.");
+                self.summary.skipped += 1;
+            }
             (Emit::Events, problem) => {
                 // The raw incident is still a valid input to canary-transform,
                 // so it goes out as it is rather than being dropped.
@@ -595,8 +617,7 @@ impl<W: Write> Poller<'_, W> {
                     }
                     new_events.push((timestamp, id.clone()));
                 }
-                record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
-                self.summary.records += 1;
+                self.write_record(record, id, lines);
             }
         }
         for (timestamp, id) in new_events {
@@ -631,12 +652,26 @@ impl<W: Write> Poller<'_, W> {
         match record {
             Ok(record) => {
                 let record_id = flatten::record_id(&record);
-                record.write_json(lines, Some(&record_id)).expect("writing to a Vec cannot fail");
-                self.summary.records += 1;
+                self.write_record(&record, record_id, lines);
             }
             Err(err) => tracing::warn!(reason = %err, "Audit entry skipped."),
         }
         Some(id)
+    }
+
+    /// Appends one record as the output asks: flat, or mapped to ECS with
+    /// the same id as `event.id`.
+    // TODO: Cap the length of an output line (a --max-line-bytes option), so
+    // that a collector's line buffer can be sized to a stated maximum; today
+    // a line is as long as the console's data makes it, bounded only by the
+    // 256 MiB cap on one console response.
+    fn write_record(&mut self, record: &Record<'_, '_>, id: String, lines: &mut Vec<u8>) {
+        if self.options.emit == Emit::Ecs {
+            self.mapper.map_with_id(record, id, lines);
+        } else {
+            record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
+        }
+        self.summary.records += 1;
     }
 
     /// Notes what this page writes of an incident; it goes into the state

@@ -122,6 +122,7 @@ async fn run_case(steps: Vec<Step>) -> Result<(), TestCaseError> {
         interval: Duration::from_secs(1),
         once: true,
         emit: Emit::Events,
+        mapping: Default::default(),
         state_file: Some(dir.path().join("state.json")),
         state_out: None,
         max_backoff: Duration::from_secs(1),

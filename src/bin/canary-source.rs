@@ -66,9 +66,13 @@ struct Args {
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     page_size: u32,
 
-    /// What to write per incident.
+    /// What to write per incident. `ecs` writes what canary-transform would
+    /// make of the `events` records, mapped with the options below.
     #[arg(long, value_enum, default_value_t = Emit::Events)]
     emit: Emit,
+
+    #[command(flatten)]
+    mapping: canary_pipe::ecs::Options,
 
     /// Longest wait between retries of a failing request.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
@@ -152,6 +156,13 @@ fn run(args: Args) -> anyhow::Result<i32> {
         if args.since.is_some() && args.feed == Feed::Audit {
             anyhow::bail!("--since applies to the incident feed only; the audit trail starts at its oldest entry");
         }
+        let mapping = &args.mapping;
+        let maps = mapping.keep_original
+            || mapping.keep_credentials
+            || mapping.profile != canary_pipe::ecs::Profile::default();
+        if maps && args.emit != Emit::Ecs {
+            anyhow::bail!("--profile, --keep-original and --keep-credentials apply to --emit ecs only");
+        }
         let console_name = if args.demo { "demo".to_owned() } else { console.to_string() };
         let options = Options {
             console_name,
@@ -163,6 +174,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
             interval: Duration::from_secs(args.interval_secs),
             once: args.once,
             emit: args.emit,
+            mapping: args.mapping,
             state_file: args.state_file,
             max_backoff: Duration::from_secs(args.max_backoff_secs),
             once_attempts: args.max_attempts as usize,

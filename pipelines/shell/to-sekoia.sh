@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# One poll of a Canary console into Sekoia.io's HTTP intake (/plain/batch),
+# for cron or a systemd timer. The state moves only once the intake accepted
+# every batch: a failure exits non-zero and the next run sends the same
+# events again (event.id lets Sekoia deduplicate them).
+#
+# Settings, all from the environment (see pipelines/README.md):
+#   CANARY_CONSOLE, CANARY_AUTH_TOKEN or CANARY_AUTH_TOKEN_FILE   the console
+#   SEKOIA_INTAKE_KEY            the intake key (never on a command line)
+#   SEKOIA_INTAKE_URL            default https://intake.sekoia.io/plain/batch
+#   CANARY_STATE_FILE            default /var/lib/canary-pipe/state.json
+#   CANARY_EMIT                  ecs (default) or events: Sekoia's "Thinkst
+#                                Canary" format parses the flat records itself
+#   CANARY_SOURCE_ARGS           more canary-source options, e.g. "--flock-id X"
+#   CANARY_BATCH_BYTES           uncompressed bytes per request (default 9 MB)
+#   CANARY_CURL_RETRIES          curl's retries of a failed request (default 3)
+set -euo pipefail
+
+: "${SEKOIA_INTAKE_KEY:?set SEKOIA_INTAKE_KEY to the intake key}"
+url=${SEKOIA_INTAKE_URL:-https://intake.sekoia.io/plain/batch}
+state=${CANARY_STATE_FILE:-/var/lib/canary-pipe/state.json}
+emit=${CANARY_EMIT:-ecs}
+batch_bytes=${CANARY_BATCH_BYTES:-9000000}
+retries=${CANARY_CURL_RETRIES:-3}
+read -r -a extra <<<"${CANARY_SOURCE_ARGS:-}"
+if [ -n "${CANARY_AUTH_TOKEN_FILE:-}" ]; then
+  extra+=(--auth-token-file "$CANARY_AUTH_TOKEN_FILE")
+fi
+
+# The batch holds attack data and the header file the key: only we read them.
+umask 077
+spool=$(mktemp -d "${TMPDIR:-/tmp}/canary-to-sekoia.XXXXXX")
+trap 'rm -rf "$spool"' EXIT
+
+# Two runs at once would race on moving the state into place.
+exec 9>>"$state.pipe.lock"
+if ! flock -n 9; then
+  echo "to-sekoia: another run holds $state.pipe.lock; leaving this one out" >&2
+  exit 75
+fi
+
+# Phase one: the new state goes to state.next; state.json stays as it was.
+canary-source --once --emit "$emit" --state-file "$state" --state-out "$state.next" \
+  "${extra[@]}" >"$spool/batch.ndjson"
+
+if [ ! -s "$spool/batch.ndjson" ]; then
+  mv "$state.next" "$state"
+  echo "to-sekoia: nothing new" >&2
+  exit 0
+fi
+
+# Requests stay under the intake's size limit; split cuts between lines.
+split -C "$batch_bytes" -d -a 6 "$spool/batch.ndjson" "$spool/part."
+printf 'X-SEKOIAIO-INTAKE-KEY: %s\n' "$SEKOIA_INTAKE_KEY" >"$spool/headers"
+sent=0
+for part in "$spool"/part.*; do
+  gzip -n "$part"
+  # curl retries timeouts, 408, 429 and 5xx (honouring Retry-After); any
+  # other refusal fails at once.
+  if ! curl -sS --fail-with-body --retry "$retries" --connect-timeout 10 --max-time 300 \
+    -H @"$spool/headers" -H 'Content-Type: text/plain' -H 'Content-Encoding: gzip' \
+    --data-binary @"$part.gz" -o "$spool/reply" "$url"; then
+    echo "to-sekoia: the intake refused a batch after $sent events were accepted; state not moved" >&2
+    head -c 500 "$spool/reply" >&2 2>/dev/null && echo >&2
+    exit 75
+  fi
+  sent=$((sent + $(gzip -dc "$part.gz" | wc -l)))
+done
+
+# Phase two: every batch was accepted.
+mv "$state.next" "$state"
+echo "to-sekoia: $sent events sent" >&2
