@@ -286,3 +286,21 @@ fn web_requests_give_a_url_a_referrer_and_the_headers() {
     assert_eq!(events[1]["url"]["scheme"], "http");
     assert_eq!(events[1]["url"]["query"], "utm_source=mail&id=7+8");
 }
+
+/// Objects of more than 32 keys are hash maps inside the parser; their
+/// order, and so the output, must not change from one run to the next.
+#[test]
+fn large_records_map_the_same_bytes_in_every_process() {
+    let mut record = json!({"incident_id": "incident:x:ab:192.0.2.7:1", "event_type": "event",
+                            "logtype": "17000", "headers": {}, "matched_annotations": {}});
+    for i in 0..48 {
+        record[format!("key{i}")] = json!(i);
+        record["headers"][format!("X-Header-{i}")] = json!(format!("v{i}"));
+        record["matched_annotations"][format!("note{i}")] = json!([]);
+    }
+    let input = format!("{record}\n");
+    let runs: Vec<Vec<u8>> =
+        (0..3).map(|_| transform(&["--keep-original"], input.as_bytes()).stdout).collect();
+    assert!(!runs[0].is_empty());
+    assert!(runs.iter().all(|run| *run == runs[0]), "output differs between runs");
+}
