@@ -10,6 +10,7 @@
 //! rejected with a reason on stderr.
 
 use std::io::{self, Read, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
@@ -80,6 +81,10 @@ impl Format {
 
 pub struct Transformer {
     mapper: Mapper,
+    /// Threads that parse and map; 1 does everything on the caller's.
+    workers: usize,
+    /// Records mapped into `out` and not yet handed to the writer.
+    mapped: u64,
     format: Format,
     /// The `_bulk` action line up to the `_id` value, made once.
     bulk_action: Vec<u8>,
@@ -115,6 +120,8 @@ impl Transformer {
         }
         Transformer {
             mapper: Mapper::with_options(mapping),
+            workers: 1,
+            mapped: 0,
             format,
             bulk_action,
             buffers: simd_json::Buffers::new(1 << 16),
@@ -132,18 +139,45 @@ impl Transformer {
         self
     }
 
+    /// Parses and maps on `workers` threads (at least 1) while the calling
+    /// thread reads; output keeps the input's order.
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
     pub fn counts(&self) -> Counts {
         self.counts
     }
 
+    /// A transformer for a worker thread: the same settings, state of its own.
+    fn fork(&self) -> Transformer {
+        Transformer {
+            mapper: self.mapper.fork(),
+            workers: 1,
+            mapped: 0,
+            format: self.format.clone(),
+            bulk_action: self.bulk_action.clone(),
+            buffers: simd_json::Buffers::new(1 << 16),
+            counts: Counts::default(),
+            out: Vec::with_capacity(CHUNK * 2),
+            head: Vec::with_capacity(240),
+            input: self.input,
+            inner: Vec::new(),
+        }
+    }
+
     /// Reads every document of `input` (named `name` in messages) and writes
     /// the ECS lines to `out`, flushing whenever the input pauses.
-    pub fn run<R: Read, W: Write>(
+    pub fn run<R: Read, W: Write + Send>(
         &mut self,
         name: &str,
         input: R,
         out: &mut W,
     ) -> Result<(), Failure> {
+        if self.workers > 1 {
+            return self.run_parallel(name, input, out);
+        }
         let mut reader = Reader::new(input);
         loop {
             if self.out.len() >= CHUNK {
@@ -161,14 +195,87 @@ impl Transformer {
         self.deliver(out, true)
     }
 
-    /// Hands the mapped lines to `out`, and flushes it when asked.
+    /// Hands the mapped lines to `out`, and flushes it when asked. Records
+    /// count as written once `out` took them.
     fn deliver<W: Write>(&mut self, out: &mut W, flush: bool) -> Result<(), Failure> {
         out.write_all(&self.out).map_err(Failure::Output)?;
         self.out.clear();
+        self.counts.written += std::mem::take(&mut self.mapped);
         if flush {
             out.flush().map_err(Failure::Output)?;
         }
         Ok(())
+    }
+
+    /// [`Transformer::run`] on worker threads. The calling thread frames
+    /// documents into batches and deals them to the workers in turn; a
+    /// writer thread takes the workers' output in the same turn, so lines
+    /// come out in input order. A batch ends when the input pauses (and the
+    /// writer then flushes) or grows past [`BATCH`]. When the writer fails,
+    /// the channels close behind it and everyone stops.
+    fn run_parallel<R: Read, W: Write + Send>(
+        &mut self,
+        name: &str,
+        input: R,
+        out: &mut W,
+    ) -> Result<(), Failure> {
+        let workers: Vec<Transformer> = (0..self.workers).map(|_| self.fork()).collect();
+        let (read, written) = std::thread::scope(|scope| {
+            let mut batches: Vec<SyncSender<Batch>> = Vec::new();
+            let mut results: Vec<Receiver<Mapped>> = Vec::new();
+            for mut worker in workers {
+                let (to_worker, batches_in) = sync_channel::<Batch>(2);
+                let (mapped_out, from_worker) = sync_channel::<Mapped>(2);
+                batches.push(to_worker);
+                results.push(from_worker);
+                scope.spawn(move || {
+                    for batch in batches_in {
+                        if mapped_out.send(worker.batch(name, batch)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            let writer = scope.spawn(move || write_in_turn(&results, out));
+            let read = deal(input, &batches);
+            drop(batches);
+            let written = writer.join().unwrap_or_else(|_| {
+                Err((Counts::default(), Failure::Output(io::Error::other("writer panicked"))))
+            });
+            (read, written)
+        });
+        let (counts, result) = match written {
+            Ok(counts) => (counts, read),
+            // The output failing is what stopped the reading too.
+            Err((counts, failure)) => (counts, Err(failure)),
+        };
+        self.counts.read += counts.read;
+        self.counts.written += counts.written;
+        self.counts.rejected += counts.rejected;
+        result
+    }
+
+    /// Maps one batch of documents; a worker's job.
+    fn batch(&mut self, name: &str, mut batch: Batch) -> Mapped {
+        let before = self.counts;
+        let mut start = 0;
+        for entry in &batch.entries {
+            match entry {
+                Entry::Document { line, end } => {
+                    self.document(name, *line, &mut batch.bytes[start..*end]);
+                    start = *end;
+                }
+                Entry::Malformed { line, reason, snippet } => {
+                    self.reject(name, *line, reason, snippet);
+                }
+            }
+        }
+        let counts = Counts {
+            read: self.counts.read - before.read,
+            written: std::mem::take(&mut self.mapped),
+            rejected: self.counts.rejected - before.rejected,
+        };
+        Mapped { out: std::mem::take(&mut self.out), counts, flush: batch.flush }
     }
 
     /// Maps one document; `bytes` is parsed in place.
@@ -355,9 +462,6 @@ impl Transformer {
         }
     }
 
-    // TODO: Count a record as written once the writer took it, not once it
-    // was mapped; after stdout breaks, the summary overstates `written` by
-    // what was still buffered (at most one chunk).
     fn write(&mut self, record: &Record<'_, '_>) {
         match self.format {
             Format::Ndjson => self.mapper.map(record, &mut self.out),
@@ -370,7 +474,7 @@ impl Transformer {
             }
         }
         self.counts.read += 1;
-        self.counts.written += 1;
+        self.mapped += 1;
     }
 
     fn reject(&mut self, name: &str, line: u64, reason: &str, value: &str) {
@@ -378,4 +482,109 @@ impl Transformer {
         self.counts.rejected += 1;
         tracing::warn!(input = name, line, reason, value, "Record rejected.");
     }
+}
+
+/// Input handed to a worker: documents back to back in `bytes`.
+struct Batch {
+    bytes: Vec<u8>,
+    entries: Vec<Entry>,
+    /// The input paused after this batch: flush the output once it is written.
+    flush: bool,
+}
+
+enum Entry {
+    /// A document ending at `end` in the batch's bytes.
+    Document {
+        line: u64,
+        end: usize,
+    },
+    Malformed {
+        line: u64,
+        reason: &'static str,
+        snippet: String,
+    },
+}
+
+/// A worker's output for one batch.
+struct Mapped {
+    out: Vec<u8>,
+    /// `written` holds the records mapped into `out`.
+    counts: Counts,
+    flush: bool,
+}
+
+/// Input bytes past which a batch is handed out without waiting for a pause.
+const BATCH: usize = 1 << 18;
+
+/// Frames `input` into batches and deals them to `workers` in turn.
+fn deal<R: Read>(input: R, workers: &[SyncSender<Batch>]) -> Result<(), Failure> {
+    let mut reader = Reader::new(input);
+    let mut turn = 0;
+    let mut batch = Batch { bytes: Vec::with_capacity(BATCH), entries: Vec::new(), flush: false };
+    let mut send = |batch: &mut Batch, flush: bool| -> bool {
+        batch.flush = flush;
+        let full = std::mem::replace(
+            batch,
+            Batch { bytes: Vec::with_capacity(BATCH), entries: Vec::new(), flush: false },
+        );
+        let sent = workers[turn % workers.len()].send(full).is_ok();
+        turn += 1;
+        sent
+    };
+    loop {
+        let item = match reader.next_item() {
+            Ok(item) => item,
+            Err(err) => {
+                // What was read before the failure is still mapped and written.
+                send(&mut batch, true);
+                return Err(Failure::Input(err));
+            }
+        };
+        let more = match item {
+            None => break,
+            // Handing out even an empty batch lets the writer flush in turn.
+            Some(Item::Paused) => send(&mut batch, true),
+            Some(Item::Document { line, bytes }) => {
+                batch.bytes.extend_from_slice(bytes);
+                batch.entries.push(Entry::Document { line, end: batch.bytes.len() });
+                batch.bytes.len() < BATCH || send(&mut batch, false)
+            }
+            Some(Item::Malformed { line, reason, snippet }) => {
+                batch.entries.push(Entry::Malformed { line, reason, snippet });
+                true
+            }
+        };
+        if !more {
+            // The writer stopped; it reports why.
+            return Ok(());
+        }
+    }
+    send(&mut batch, true);
+    Ok(())
+}
+
+/// Writes the workers' output in the order the batches were dealt, and
+/// counts what was written.
+fn write_in_turn<W: Write>(
+    workers: &[Receiver<Mapped>],
+    out: &mut W,
+) -> Result<Counts, (Counts, Failure)> {
+    let mut counts = Counts::default();
+    let mut turn = 0;
+    // A worker's channel closes once it has mapped its last batch, and the
+    // batches went out in turn, so the first closed one in turn is the end.
+    while let Ok(mapped) = workers[turn % workers.len()].recv() {
+        turn += 1;
+        counts.read += mapped.counts.read;
+        counts.rejected += mapped.counts.rejected;
+        let written = out
+            .write_all(&mapped.out)
+            .and_then(|()| if mapped.flush { out.flush() } else { Ok(()) });
+        if let Err(err) = written {
+            return Err((counts, Failure::Output(err)));
+        }
+        counts.written += mapped.counts.written;
+    }
+    out.flush().map_err(|err| (counts, Failure::Output(err)))?;
+    Ok(counts)
 }

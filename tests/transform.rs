@@ -304,3 +304,74 @@ fn large_records_map_the_same_bytes_in_every_process() {
     assert!(!runs[0].is_empty());
     assert!(runs.iter().all(|run| *run == runs[0]), "output differs between runs");
 }
+
+/// Lines from generated incidents, a malformed line every so often.
+fn mixed_input(records: usize) -> Vec<u8> {
+    let mut input = Vec::new();
+    for i in 0..records / 6 {
+        serde_json::to_writer(&mut input, &canary_pipe::demo::generate::incident(i, 7)).unwrap();
+        input.push(b'\n');
+        if i % 50 == 0 {
+            input.extend_from_slice(b"{\"not\": \"closed\"\nnot json either\n");
+        }
+    }
+    input
+}
+
+#[test]
+fn workers_keep_the_order_and_the_counts() {
+    use canary_pipe::transform::Transformer;
+    let input = mixed_input(20_000);
+    let run = |workers: usize| {
+        let mut transformer = Transformer::new().with_workers(workers);
+        let mut out = Vec::new();
+        transformer.run("test", &input[..], &mut out).unwrap();
+        (out, transformer.counts())
+    };
+    let (serial, counts) = run(1);
+    assert!(counts.rejected > 0 && counts.written > 10_000, "{counts:?}");
+    assert_eq!(counts.read, counts.written + counts.rejected);
+    for workers in [2, 3] {
+        let (parallel, parallel_counts) = run(workers);
+        assert_eq!(parallel_counts, counts, "{workers} workers");
+        assert!(parallel == serial, "{workers} workers changed the output");
+    }
+}
+
+/// A writer that takes `room` bytes, then fails.
+struct Breaks {
+    room: usize,
+    taken: Vec<u8>,
+}
+
+impl Write for Breaks {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        }
+        let n = bytes.len().min(self.room);
+        self.room -= n;
+        self.taken.extend_from_slice(&bytes[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_broken_output_stops_every_worker_and_counts_only_what_was_written() {
+    use canary_pipe::transform::{Failure, Transformer};
+    let input = mixed_input(20_000);
+    for workers in [1, 2] {
+        let mut transformer = Transformer::new().with_workers(workers);
+        let mut out = Breaks { room: 1 << 20, taken: Vec::new() };
+        let result = transformer.run("test", &input[..], &mut out);
+        assert!(matches!(result, Err(Failure::Output(_))), "{workers}: {result:?}");
+        let counts = transformer.counts();
+        let whole_lines = out.taken.iter().filter(|b| **b == b'\n').count() as u64;
+        // Written counts whole batches the output took, never more.
+        assert!(counts.written <= whole_lines, "{workers}: {counts:?} vs {whole_lines} lines");
+        assert!(counts.written > 0 && counts.read < 20_000, "{workers}: {counts:?}");
+    }
+}

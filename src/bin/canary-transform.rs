@@ -43,6 +43,11 @@ struct Args {
     #[arg(long, required_if_eq("format", "es-bulk"))]
     index: Option<String>,
 
+    /// Threads that parse and map records (output keeps the input's order);
+    /// 0 means one per CPU.
+    #[arg(long, default_value_t = 0)]
+    workers: usize,
+
     /// Format of the diagnostics on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -71,8 +76,14 @@ fn run(args: &Args) -> i32 {
         },
         _ => Format::Ndjson,
     };
-    let mut transformer = Transformer::with(format, args.mapping).with_input(args.input);
-    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let workers = match args.workers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let mut transformer =
+        Transformer::with(format, args.mapping).with_input(args.input).with_workers(workers);
+    // Written from the writer thread, so not a lock held by this one.
+    let mut out = io::BufWriter::with_capacity(1 << 16, io::stdout());
     let stdin_only = [PathBuf::from("-")];
     let files = if args.files.is_empty() { &stdin_only[..] } else { &args.files[..] };
     let mut code = exit::OK;

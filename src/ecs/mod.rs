@@ -24,6 +24,7 @@ mod web;
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
@@ -49,8 +50,9 @@ const VENDOR: &str = "Thinkst Canary";
 pub struct Mapper {
     agents: Agents,
     options: Options,
-    /// Logtypes already reported as unknown, so each is reported once.
-    unknown: HashSet<(Origin, String)>,
+    /// Logtypes already reported as unknown, so each is reported once;
+    /// shared by the mappers of parallel workers.
+    unknown: Arc<Mutex<HashSet<(Origin, String)>>>,
 }
 
 /// How records are mapped; the same options for canary-transform and for
@@ -93,6 +95,16 @@ impl Mapper {
     pub fn with_options(options: Options) -> Self {
         user_agent::warm_up();
         Mapper { options, ..Self::default() }
+    }
+
+    /// A mapper for another thread: the same options and the same record of
+    /// unknown logtypes, caches of its own.
+    pub fn fork(&self) -> Self {
+        Mapper {
+            options: self.options,
+            unknown: Arc::clone(&self.unknown),
+            agents: Agents::default(),
+        }
     }
 
     /// Appends one ECS JSON object and a '\n' to `out`. Never panics on any input.
@@ -148,7 +160,8 @@ impl Mapper {
         if found.is_none() {
             let shown = given.as_str().map_or_else(|| given.encode(), str::to_owned);
             let shown: String = shown.chars().take(40).collect();
-            if self.unknown.insert((origin, shown.clone())) {
+            let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
+            if unknown.insert((origin, shown.clone())) {
                 tracing::warn!(
                     logtype = %shown,
                     product = ?origin,
