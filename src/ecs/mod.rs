@@ -15,6 +15,7 @@ mod audit;
 mod dn;
 mod doc;
 mod domain;
+mod fields;
 mod key;
 pub mod logtype;
 mod time;
@@ -37,6 +38,7 @@ use doc::{
     Related, Rule, Smb, Tls, Url, User, UserAgent,
 };
 use domain::Host;
+use fields::Fields;
 use logtype::{Info, Level};
 use user_agent::{Agents, Parsed};
 use value::{Few, Text, count, first, float, port, string, text};
@@ -117,6 +119,7 @@ impl Mapper {
         if record.kind() == Kind::Audit {
             return audit::map(record, id, self.options.profile, &mut self.agents, out);
         }
+        let record = &Fields::new(*record);
         let agent = user_agent_original(record).map(|raw| (raw, self.agents.parse(raw)));
         // Without a URL, a web Canary's request gives one: its Host header
         // (or HOSTNAME), PATH, and https when it came over TLS.
@@ -131,7 +134,7 @@ impl Mapper {
             origin: record.origin(),
             meaning: self.meaning(record),
         };
-        let mut document = document(*record, &context, id, agent, link);
+        let mut document = document(record, &context, id, agent, link);
         if self.options.keep_original {
             document.event.original = Some(record.redacted_json());
         }
@@ -148,7 +151,7 @@ impl Mapper {
 
     /// What the record's logtype means; an unknown one is reported once per
     /// product and code, and the record is mapped without it.
-    fn meaning(&mut self, record: &Record<'_, '_>) -> Option<&'static Info> {
+    fn meaning(&mut self, record: &Fields<'_, '_>) -> Option<&'static Info> {
         let given = record.get("logtype")?;
         let origin = record.origin();
         let code = count(given);
@@ -206,13 +209,12 @@ fn write(document: &impl serde::Serialize, out: &mut Vec<u8>) {
 type Given<'a, T> = Option<(&'a str, Option<&'a T>)>;
 
 fn document<'a>(
-    record: Record<'a, '_>,
+    record: &Fields<'a, '_>,
     context: &Context,
     id: String,
     agent: Given<'a, Parsed>,
     link: Given<'a, Link>,
 ) -> Document<'a> {
-    let record = &record;
     let shared = Shared::read(record);
     let token = context.origin == Origin::Console
         && (record.get("canarytoken").is_some()
@@ -260,7 +262,7 @@ fn document<'a>(
 /// tables), raised to critical when planted credentials were used, and
 /// lowered one step for a known scanner or for an internet-facing Canary
 /// probed from the internet, where background noise is expected.
-fn level(record: &Record<'_, '_>, context: &Context, document: &Document<'_>) -> Option<Level> {
+fn level(record: &Fields<'_, '_>, context: &Context, document: &Document<'_>) -> Option<Level> {
     // Without a logtype (Sekoia's incident records) there is nothing to grade.
     record.get("logtype").and_then(text)?;
     let mut level = context.meaning.map_or(Level::High, |m| m.level);
@@ -309,7 +311,7 @@ fn transport(proto: &str) -> Option<&'static str> {
     ["tcp", "udp", "icmp", "icmpv6"].into_iter().find(|t| proto.eq_ignore_ascii_case(t))
 }
 
-fn get_text<'a>(record: &Record<'a, '_>, key: &str) -> Option<Text<'a>> {
+fn get_text<'a>(record: &Fields<'a, '_>, key: &str) -> Option<Text<'a>> {
     record.get(key).and_then(text)
 }
 
@@ -323,7 +325,7 @@ struct Shared<'a> {
 }
 
 impl<'a> Shared<'a> {
-    fn read(record: &Record<'a, '_>) -> Self {
+    fn read(record: &Fields<'a, '_>) -> Self {
         Shared {
             logtype: get_text(record, "logtype"),
             summary: get_text(record, "summary"),
@@ -334,7 +336,7 @@ impl<'a> Shared<'a> {
 }
 
 fn event<'a>(
-    record: &Record<'a, '_>,
+    record: &Fields<'a, '_>,
     context: &Context,
     id: String,
     shared: &Shared<'a>,
@@ -392,11 +394,11 @@ fn event<'a>(
     }
 }
 
-fn operation<'a>(record: &Record<'a, '_>) -> Option<Text<'a>> {
+fn operation<'a>(record: &Fields<'a, '_>) -> Option<Text<'a>> {
     first(record, &["cmd", "AUDITACTION", "CMD", "OPCODE", "NTP_CMD"], text)
 }
 
-fn observer<'a>(record: &Record<'a, '_>, context: &Context, token: bool) -> Observer<'a> {
+fn observer<'a>(record: &Fields<'a, '_>, context: &Context, token: bool) -> Observer<'a> {
     // Tokens have no device; their `name` is "N/A".
     let name = get_text(record, "name").filter(|n| *n != Text::from("N/A"));
     let name_given = name.is_some();
@@ -442,7 +444,7 @@ fn ecs_mac(text: &str) -> Option<String> {
 
 /// The attacker: `src_host`, else the token's geoip address, else the
 /// address inside the incident key (incident records have nothing else).
-fn source<'a>(record: &Record<'a, '_>) -> Endpoint<'a> {
+fn source<'a>(record: &Fields<'a, '_>) -> Endpoint<'a> {
     let geoip = record.get("geoip").and_then(|g| g.as_object());
     let given = record.get("src_host").and_then(string).and_then(domain::host);
     let ip = ip_of(given)
@@ -457,7 +459,7 @@ fn source<'a>(record: &Record<'a, '_>) -> Endpoint<'a> {
 }
 
 /// The Canary, and the name the client asked for when it sent one.
-fn destination<'a>(record: &Record<'a, '_>, context: &Context) -> Endpoint<'a> {
+fn destination<'a>(record: &Fields<'a, '_>, context: &Context) -> Endpoint<'a> {
     // MSSQL's HOSTNAME names the client, not the Canary: Sekoia puts it here,
     // the ECS profile only under thinkst_canary.client.
     let keys: &[&str] = if context.ecs() && context.mssql() {
@@ -525,7 +527,7 @@ fn location(geoip: &Object<'_>) -> Option<Location> {
     Some(Location { lat, lon })
 }
 
-fn user<'a>(record: &Record<'a, '_>) -> User<'a> {
+fn user<'a>(record: &Fields<'a, '_>) -> User<'a> {
     let bind = record.get("DN").and_then(string).map(dn::parse).unwrap_or_default();
     User {
         name: first(record, &["USERNAME", "user", "USER"], text).or(bind.user.map(Text::Str)),
@@ -538,7 +540,7 @@ fn user<'a>(record: &Record<'a, '_>) -> User<'a> {
 
 /// `USERAGENT`, else a `User-Agent` header in any letter case.
 /// A header of `headers` or `HEADERS`, whatever the case of its name.
-fn header<'a>(record: &Record<'a, '_>, name: &str) -> Option<&'a str> {
+fn header<'a>(record: &Fields<'a, '_>, name: &str) -> Option<&'a str> {
     first(record, &["headers", "HEADERS"], |headers: &'a Value<'_>| {
         let (_, value) = headers.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
         string(value)
@@ -547,7 +549,7 @@ fn header<'a>(record: &Record<'a, '_>, name: &str) -> Option<&'a str> {
 
 /// The URL a web Canary was asked for, when the record names a host and a
 /// path; the token's request arguments become the query.
-fn request_url(record: &Record<'_, '_>) -> Option<String> {
+fn request_url(record: &Fields<'_, '_>) -> Option<String> {
     let path = record.get("PATH").and_then(string)?;
     let host = header(record, "host").or_else(|| record.get("HOSTNAME").and_then(string))?;
     if !path.starts_with('/') || host.contains(['/', '@', ' ']) {
@@ -568,7 +570,7 @@ fn request_url(record: &Record<'_, '_>) -> Option<String> {
     Some(url)
 }
 
-fn user_agent_original<'a>(record: &Record<'a, '_>) -> Option<&'a str> {
+fn user_agent_original<'a>(record: &Fields<'a, '_>) -> Option<&'a str> {
     record.get("USERAGENT").and_then(string).or_else(|| header(record, "user-agent"))
 }
 
@@ -589,7 +591,7 @@ fn user_agent<'a>((original, parsed): (&'a str, Option<&'a Parsed>)) -> UserAgen
     }
 }
 
-fn url<'a>(record: &Record<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
+fn url<'a>(record: &Fields<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
     let path = record.get("PATH").and_then(string);
     let Some((raw, parsed)) = link else {
         return Url { path, ..Url::default() };
@@ -615,7 +617,7 @@ fn url<'a>(record: &Record<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
     }
 }
 
-fn http<'a>(record: &Record<'a, '_>) -> Http<'a> {
+fn http<'a>(record: &Fields<'a, '_>) -> Http<'a> {
     Http {
         request: HttpRequest {
             method: get_text(record, "METHOD"),
@@ -628,19 +630,19 @@ fn http<'a>(record: &Record<'a, '_>) -> Http<'a> {
     }
 }
 
-fn tls(record: &Record<'_, '_>) -> Option<bool> {
+fn tls(record: &Fields<'_, '_>) -> Option<bool> {
     let channel = record.get("CHANNEL").and_then(string)?;
     channel.eq_ignore_ascii_case("TLS").then_some(true)
 }
 
-fn file<'a>(record: &Record<'a, '_>, context: &Context) -> File<'a> {
+fn file<'a>(record: &Fields<'a, '_>, context: &Context) -> File<'a> {
     // SMB's SIZE is the bytes read, not the file's size: Sekoia's profile
     // keeps it as file.size, both keep it under thinkst_canary.smb.
     let size = if context.ecs() { None } else { record.get("SIZE").and_then(count) };
     File { name: get_text(record, "FILENAME"), size }
 }
 
-fn action<'a>(record: &Record<'a, '_>) -> Action<'a> {
+fn action<'a>(record: &Fields<'a, '_>) -> Action<'a> {
     Action {
         properties: ActionProperties {
             share_name: get_text(record, "SHARENAME"),
@@ -664,7 +666,7 @@ fn rule<'a>(shared: &Shared<'a>, context: &Context, token: bool) -> Rule<'a> {
     }
 }
 
-fn canary<'a>(record: &Record<'a, '_>, context: &Context, shared: &Shared<'a>) -> Canary<'a> {
+fn canary<'a>(record: &Fields<'a, '_>, context: &Context, shared: &Shared<'a>) -> Canary<'a> {
     let client =
         if context.mssql() { first(record, &["HOSTNAME", "WORKSTATION"], string) } else { None };
     Canary {
@@ -738,7 +740,7 @@ fn blocklist(value: &Value<'_>) -> doc::Blocklist {
 
 /// `ports` ("23,80,443") as integers; a consolidated scan's event, whose
 /// keys are ports and values the Canaries scanned, as ports and targets.
-fn scan(record: &Record<'_, '_>) -> doc::Scan {
+fn scan(record: &Fields<'_, '_>) -> doc::Scan {
     let mut scan = doc::Scan::default();
     if let Some(ports) = record.get("ports").and_then(string) {
         scan.ports = ports.split(',').filter_map(|p| p.trim().parse().ok()).collect();

@@ -97,13 +97,30 @@ pub fn ip(value: &Value<'_>) -> Option<IpAddr> {
     value.as_str()?.trim().parse().ok()
 }
 
+/// What values are looked up in: a record, or its fields read once.
+pub trait Lookup<'a, 'v: 'a> {
+    fn lookup(&self, key: &str) -> Option<&'a Value<'v>>;
+}
+
+impl<'a, 'v> Lookup<'a, 'v> for Record<'a, 'v> {
+    fn lookup(&self, key: &str) -> Option<&'a Value<'v>> {
+        self.get(key)
+    }
+}
+
+impl<'a, 'v> Lookup<'a, 'v> for super::fields::Fields<'a, 'v> {
+    fn lookup(&self, key: &str) -> Option<&'a Value<'v>> {
+        self.get(key)
+    }
+}
+
 /// The first of `keys` whose value `read` accepts.
-pub fn first<'a, 'v, T>(
-    record: &Record<'a, 'v>,
+pub fn first<'a, 'v: 'a, T>(
+    record: &impl Lookup<'a, 'v>,
     keys: &[&str],
     read: impl Fn(&'a Value<'v>) -> Option<T>,
 ) -> Option<T> {
-    keys.iter().find_map(|key| record.get(key).and_then(&read))
+    keys.iter().find_map(|key| record.lookup(key).and_then(&read))
 }
 
 /// A deduplicating list with room for `N` items, kept on the stack: the
