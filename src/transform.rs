@@ -10,7 +10,7 @@
 //! rejected with a reason on stderr.
 
 use std::io::{self, Read, Write};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
@@ -222,22 +222,30 @@ impl Transformer {
         let workers: Vec<Transformer> = (0..self.workers).map(|_| self.fork()).collect();
         let (read, written) = std::thread::scope(|scope| {
             let mut batches: Vec<SyncSender<Batch>> = Vec::new();
-            let mut results: Vec<Receiver<Mapped>> = Vec::new();
+            let mut results: Vec<(Receiver<Mapped>, Sender<Vec<u8>>)> = Vec::new();
+            // Buffers go round (input: reader, worker, writer, reader;
+            // output: worker, writer, worker) instead of being allocated and
+            // faulted in again for every batch.
+            let (spent, free) = channel::<Batch>();
             for mut worker in workers {
                 let (to_worker, batches_in) = sync_channel::<Batch>(2);
                 let (mapped_out, from_worker) = sync_channel::<Mapped>(2);
+                let (written_out, outs) = channel::<Vec<u8>>();
                 batches.push(to_worker);
-                results.push(from_worker);
+                results.push((from_worker, written_out));
                 scope.spawn(move || {
                     for batch in batches_in {
+                        if let Ok(out) = outs.try_recv() {
+                            worker.out = out;
+                        }
                         if mapped_out.send(worker.batch(name, batch)).is_err() {
                             break;
                         }
                     }
                 });
             }
-            let writer = scope.spawn(move || write_in_turn(&results, out));
-            let read = deal(input, &batches);
+            let writer = scope.spawn(move || write_in_turn(&results, &spent, out));
+            let read = deal(input, &batches, &free);
             drop(batches);
             let written = writer.join().unwrap_or_else(|_| {
                 Err((Counts::default(), Failure::Output(io::Error::other("writer panicked"))))
@@ -275,7 +283,9 @@ impl Transformer {
             written: std::mem::take(&mut self.mapped),
             rejected: self.counts.rejected - before.rejected,
         };
-        Mapped { out: std::mem::take(&mut self.out), counts, flush: batch.flush }
+        batch.bytes.clear();
+        batch.entries.clear();
+        Mapped { out: std::mem::take(&mut self.out), counts, flush: batch.flush, spent: batch }
     }
 
     /// Maps one document; `bytes` is parsed in place.
@@ -508,6 +518,8 @@ enum Entry {
 /// A worker's output for one batch.
 struct Mapped {
     out: Vec<u8>,
+    /// The batch's buffers, emptied, for the reader to fill again.
+    spent: Batch,
     /// `written` holds the records mapped into `out`.
     counts: Counts,
     flush: bool,
@@ -517,16 +529,18 @@ struct Mapped {
 const BATCH: usize = 1 << 18;
 
 /// Frames `input` into batches and deals them to `workers` in turn.
-fn deal<R: Read>(input: R, workers: &[SyncSender<Batch>]) -> Result<(), Failure> {
+fn deal<R: Read>(
+    input: R,
+    workers: &[SyncSender<Batch>],
+    free: &Receiver<Batch>,
+) -> Result<(), Failure> {
     let mut reader = Reader::new(input);
     let mut turn = 0;
-    let mut batch = Batch { bytes: Vec::with_capacity(BATCH), entries: Vec::new(), flush: false };
+    let fresh = || Batch { bytes: Vec::with_capacity(BATCH), entries: Vec::new(), flush: false };
+    let mut batch = fresh();
     let mut send = |batch: &mut Batch, flush: bool| -> bool {
         batch.flush = flush;
-        let full = std::mem::replace(
-            batch,
-            Batch { bytes: Vec::with_capacity(BATCH), entries: Vec::new(), flush: false },
-        );
+        let full = std::mem::replace(batch, free.try_recv().unwrap_or_else(|_| fresh()));
         let sent = workers[turn % workers.len()].send(full).is_ok();
         turn += 1;
         sent
@@ -566,14 +580,17 @@ fn deal<R: Read>(input: R, workers: &[SyncSender<Batch>]) -> Result<(), Failure>
 /// Writes the workers' output in the order the batches were dealt, and
 /// counts what was written.
 fn write_in_turn<W: Write>(
-    workers: &[Receiver<Mapped>],
+    workers: &[(Receiver<Mapped>, Sender<Vec<u8>>)],
+    spent: &Sender<Batch>,
     out: &mut W,
 ) -> Result<Counts, (Counts, Failure)> {
     let mut counts = Counts::default();
     let mut turn = 0;
     // A worker's channel closes once it has mapped its last batch, and the
     // batches went out in turn, so the first closed one in turn is the end.
-    while let Ok(mapped) = workers[turn % workers.len()].recv() {
+    loop {
+        let (results, outs) = &workers[turn % workers.len()];
+        let Ok(mut mapped) = results.recv() else { break };
         turn += 1;
         counts.read += mapped.counts.read;
         counts.rejected += mapped.counts.rejected;
@@ -584,6 +601,10 @@ fn write_in_turn<W: Write>(
             return Err((counts, Failure::Output(err)));
         }
         counts.written += mapped.counts.written;
+        mapped.out.clear();
+        // Whoever stopped listening no longer needs buffers.
+        let _ = outs.send(mapped.out);
+        let _ = spent.send(mapped.spent);
     }
     out.flush().map_err(|err| (counts, Failure::Output(err)))?;
     Ok(counts)
