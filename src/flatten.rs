@@ -318,8 +318,12 @@ impl<'a, 'v> Record<'a, 'v> {
 /// covers its time, acknowledgement and `updated_id`: every change gives a new
 /// one. The id a record already carries is kept.
 pub fn record_id(record: &Record<'_, '_>) -> String {
-    if let Some(id) = record.get("record_id").and_then(|v| v.as_str()) {
-        return id.to_owned();
+    // Only an id of this function's own form is kept: anything else (empty,
+    // longer than Elasticsearch's 512-byte `_id`) would become a bad event.id.
+    let given = record.get("record_id").and_then(|v| v.as_str());
+    if let Some(id) = given.filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return id.to_ascii_lowercase();
     }
     let mut text = Vec::with_capacity(512);
     text.extend_from_slice(record.incident_id().unwrap_or("").as_bytes());
@@ -386,14 +390,27 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
             out.push(b'}');
         }
         Value::Array(items) => {
+            // A `[name, value]` pair (webhook details) whose name is a
+            // credential hides everything after the name.
+            let secret_pair = matches!(how, Rewrite::Redacted)
+                && items.first().and_then(|v| v.as_str()).is_some_and(is_credential);
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                rewrite("", item, how, out);
+                if secret_pair && i > 0 {
+                    let _ = write_str(out, REDACTED);
+                } else {
+                    rewrite("", item, how, out);
+                }
             }
             out.push(b']');
+        }
+        Value::String(text) if matches!(how, Rewrite::Redacted) => {
+            // URLs anywhere may carry a password or a secret parameter.
+            let redacted = crate::ecs::redact_url(text);
+            let _ = write_str(out, redacted.as_deref().unwrap_or(text));
         }
         other => {
             let _ = other.write(out);
@@ -401,31 +418,54 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
     }
 }
 
-/// Keys whose values are secrets an attacker typed or a hash that allows
-/// offline cracking (compared without regard to case). They never reach an
-/// ECS field; `--keep-original` shows them redacted. A VNC challenge goes
-/// with its response: together they let the password be cracked offline.
-/// A canarytokens server's `manage_url` carries the token's management
-/// secret.
-const CREDENTIALS: [&str; 13] = [
-    "password",
+/// Keys whose values are secrets an attacker typed, a hash that allows
+/// offline cracking, or a header that carries a login, written in lower case
+/// with `_` for spaces and dashes (keys are compared that way, so `Client
+/// Hash`, `client-hash` and `CLIENT_HASH` are one). Besides these, any key
+/// with `password` or `passwd` in it is one. They never reach an ECS field;
+/// `--keep-original` shows them redacted. A VNC challenge goes with its
+/// response: together they let the password be cracked offline. A
+/// canarytokens server's `manage_url` carries the token's management secret.
+const CREDENTIALS: [&str; 24] = [
+    "pwd",
     "client_hash",
     "salt",
     "key",
+    "private_key",
     "community_string",
     "server_challenge",
     "client_response",
-    "vnc password",
-    "vnc server challenge",
-    "vnc client response",
+    "vnc_server_challenge",
+    "vnc_client_response",
     "auth_data",
+    "secret",
     "secret_string",
     "manage_url",
+    "authorization",
+    "proxy_authorization",
+    "cookie",
+    "set_cookie",
+    "x_api_key",
+    "api_key",
+    "apikey",
+    "x_auth_token",
+    "x_canary_auth_token",
+    "access_token",
 ];
 
 /// Whether `key` names a credential.
 pub fn is_credential(key: &str) -> bool {
-    CREDENTIALS.iter().any(|c| c.eq_ignore_ascii_case(key))
+    let normal = |b: u8| match b {
+        b' ' | b'-' => b'_',
+        other => other.to_ascii_lowercase(),
+    };
+    let named = CREDENTIALS
+        .iter()
+        .any(|c| c.len() == key.len() && key.bytes().zip(c.bytes()).all(|(k, c)| normal(k) == c));
+    named || {
+        let lower = key.to_ascii_lowercase();
+        lower.contains("password") || lower.contains("passwd")
+    }
 }
 
 /// What a credential's value is replaced with in kept originals.

@@ -98,6 +98,9 @@ pub struct Transformer {
     /// JSON found inside text (a syslog line, an envelope's `message`),
     /// copied here to be parsed in place.
     inner: Vec<u8>,
+    /// The input and line of the document being mapped, for records
+    /// refused after mapping.
+    at: (String, u64),
 }
 
 impl Default for Transformer {
@@ -130,6 +133,7 @@ impl Transformer {
             head: Vec::with_capacity(240),
             input: Input::Auto,
             inner: Vec::new(),
+            at: (String::new(), 0),
         }
     }
 
@@ -164,6 +168,7 @@ impl Transformer {
             head: Vec::with_capacity(240),
             input: self.input,
             inner: Vec::new(),
+            at: (String::new(), 0),
         }
     }
 
@@ -290,6 +295,10 @@ impl Transformer {
 
     /// Maps one document; `bytes` is parsed in place.
     pub fn document(&mut self, name: &str, line: u64, bytes: &mut [u8]) {
+        if self.at.0 != name {
+            self.at.0 = name.to_owned();
+        }
+        self.at.1 = line;
         let text = bytes.trim_ascii();
         if syslog::starts_syslog(text) {
             return self.syslog(name, line, text);
@@ -476,11 +485,25 @@ impl Transformer {
         match self.format {
             Format::Ndjson => self.mapper.map(record, &mut self.out),
             Format::EsBulk { .. } => {
+                let start = self.out.len();
                 let id = flatten::record_id(record);
                 self.out.extend_from_slice(&self.bulk_action);
                 flatten::write_str(&mut self.out, &id).expect("writing to a Vec cannot fail");
                 self.out.extend_from_slice(b"}}\n");
+                let event = self.out.len();
                 self.mapper.map_with_id(record, id, &mut self.out);
+                // Data streams refuse a document without @timestamp, and a
+                // bulk body is sent again whole after any refusal: better
+                // one record rejected here than the pipeline stuck.
+                if !self.out[event..].starts_with(b"{\"@timestamp\":") {
+                    self.out.truncate(start);
+                    let (name, line) = std::mem::take(&mut self.at);
+                    let reason = "no time for @timestamp, which Elasticsearch data streams require";
+                    let which = record.incident_id().unwrap_or("the record").to_owned();
+                    self.reject(&name, line, reason, &which);
+                    self.at = (name, line);
+                    return;
+                }
             }
         }
         self.counts.read += 1;

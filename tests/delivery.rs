@@ -315,8 +315,11 @@ async fn a_state_file_serves_one_source_and_one_scope() {
     let second = source(&console, &["--once", "--state-file", state_arg]).await;
     assert_eq!(second.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&second.stderr).contains("in use by another canary-source"));
-    polling.kill().await.unwrap();
-    polling.wait().await.unwrap();
+    // A stop, not a kill: the source saves its state on the way out, so the
+    // file surely holds a watermark for the whole feed.
+    let pid = polling.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(polling.wait().await.unwrap().success());
 
     let narrowed =
         source(&console, &["--once", "--flock-id", "flock:default", "--state-file", state_arg])

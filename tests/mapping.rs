@@ -209,3 +209,113 @@ fn readme_lists_every_logtype() {
         }
     }
 }
+
+/// Whether any of `secrets` shows up in `text`.
+fn leaks<'s>(text: &str, secrets: &[&'s str]) -> Vec<&'s str> {
+    secrets.iter().copied().filter(|s| text.contains(s)).collect()
+}
+
+#[test]
+fn login_headers_and_url_secrets_never_reach_the_output() {
+    let lines = [
+        record(
+            json!(3001),
+            json!({"headers": {"Authorization": "Basic SECRET-A", "Cookie": "sid=SECRET-B",
+                               "x-api-key": "SECRET-C", "Referer": "https://a.example/?token=SECRET-D",
+                               "Host": "bird.example", "User-Agent": "curl/8.0"},
+                   "PATH": "/login?user=bob&password=SECRET-E"}),
+        ),
+        record(
+            json!(7001),
+            json!({"URL": "http://admin:SECRET-F@inner.example/?pwd=SECRET-G&q=1"}),
+        ),
+        // Webhook details the converter does not know keep their names.
+        json!({"Description": "MySQL Login Attempt", "Timestamp": "2024-05-01 10:15:30 (UTC)",
+               "CanaryName": "db-1", "CanaryIP": "192.0.2.10", "SourceIP": "192.0.2.55",
+               "IncidentHash": "0123456789abcdef0123456789abcdef", "LogType": "8001",
+               "AlertType": "CanaryIncident",
+               "AdditionalDetails": [["Password", "SECRET-H", "extra"], ["Client Hash", "SECRET-I"],
+                                     ["Private Key", "SECRET-J"], ["Username", "root"]]})
+        .to_string(),
+    ];
+    let secrets = [
+        "SECRET-A", "SECRET-B", "SECRET-C", "SECRET-D", "SECRET-E", "SECRET-F", "SECRET-G",
+        "SECRET-H", "SECRET-I", "SECRET-J",
+    ];
+    for args in [&[][..], &["--keep-original"][..], &["--keep-original", "--profile", "ecs"][..]] {
+        let events = map(args, &lines);
+        let text = events.iter().map(Value::to_string).collect::<String>();
+        assert_eq!(leaks(&text, &secrets), Vec::<&str>::new(), "{args:?}: {text}");
+    }
+    let events = map(&["--keep-original"], &lines);
+    let web = &events[0];
+    assert_eq!(web["thinkst_canary"]["headers"]["Authorization"], "[REDACTED]");
+    assert_eq!(web["thinkst_canary"]["headers"]["Host"], "bird.example");
+    assert_eq!(web["url"]["path"], "/login", "the query is not part of the path");
+    assert!(web["url"]["query"].as_str().unwrap().contains("user=bob"));
+    assert!(web["http"]["request"]["referrer"].as_str().unwrap().starts_with("https://a.example/"));
+    assert_eq!(web["user_agent"]["original"], "curl/8.0");
+    let original: Value = serde_json::from_str(web["event"]["original"].as_str().unwrap()).unwrap();
+    assert_eq!(original["headers"]["Cookie"], "[REDACTED]");
+    assert_eq!(events[2]["user"]["name"], "root");
+}
+
+#[test]
+fn sip_user_agents_come_from_header_lists() {
+    let events =
+        map(&[], &[record(json!(15001), json!({"HEADERS": {"user-agent": ["friendly-scanner"]}}))]);
+    assert_eq!(events[0]["user_agent"]["original"], "friendly-scanner");
+}
+
+#[test]
+fn ids_given_in_records_are_kept_only_in_their_own_form() {
+    let good = "0123456789abcdef0123456789abcdef";
+    let lines = [
+        record(json!(4002), json!({"record_id": good})),
+        record(json!(4002), json!({"record_id": ""})),
+        record(json!(4002), json!({"record_id": "x".repeat(600)})),
+    ];
+    let events = map(&[], &lines);
+    assert_eq!(events[0]["event"]["id"], good);
+    for event in &events[1..] {
+        let id = event["event"]["id"].as_str().unwrap();
+        assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    }
+}
+
+#[test]
+fn es_bulk_rejects_records_without_a_time() {
+    let timeless = json!({"incident_id": "incident:x:ab:192.0.2.9:1", "event_type": "event",
+                          "logtype": "2000", "USERNAME": "a"});
+    let input = format!("{}\n{timeless}\n", record(json!(2000), json!({})));
+    let output = transform(&["--format", "es-bulk", "--index", "canary"], input.as_bytes());
+    let out = String::from_utf8(output.stdout.clone()).unwrap();
+    assert_eq!(out.lines().count(), 2, "one action and one event: {out}");
+    let log = stderr(&output);
+    assert!(log.contains("line=2") && log.contains("@timestamp"), "{log}");
+    assert!(log.contains("written=1") && log.contains("rejected=1"), "{log}");
+}
+
+#[test]
+fn audit_records_keep_their_original_when_asked() {
+    let entry = json!({"event_type": "audit", "id": 77, "timestamp": "2024-05-01T10:15:30+00:00",
+                       "action_type": "user_login", "user": "ops@example.org", "message": "hi"});
+    let events = map(&["--keep-original"], &[entry.to_string()]);
+    assert!(events[0]["event"]["original"].as_str().unwrap().contains("user_login"));
+}
+
+#[test]
+fn an_unknown_logtype_cannot_forge_log_lines() {
+    let input = record(json!("1\n2026-12-03T00:00:00Z  INFO Finished. read=0"), json!({})) + "\n";
+    let output = transform(&[], input.as_bytes());
+    let log = stderr(&output);
+    let forged = log.lines().filter(|l| l.starts_with("2026-12-03T00:00:00Z")).count();
+    assert_eq!(forged, 0, "{log}");
+    assert!(log.contains(r#"logtype="1\n2026-12-03"#), "the value is quoted, escaped: {log}");
+}
+
+#[test]
+fn index_without_es_bulk_is_a_usage_error() {
+    let output = transform(&["--index", "canary"], b"");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}

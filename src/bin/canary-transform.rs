@@ -66,6 +66,10 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> i32 {
+    if args.index.is_some() && args.format != OutputFormat::EsBulk {
+        tracing::error!("Bad option: --index names the index of `--format es-bulk` actions.");
+        return exit::USAGE;
+    }
     let format = match (args.format, &args.index) {
         (OutputFormat::EsBulk, Some(index)) => match Format::es_bulk(index) {
             Ok(format) => format,

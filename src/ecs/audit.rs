@@ -92,6 +92,9 @@ struct Document<'a> {
 #[derive(Serialize)]
 struct Event<'a> {
     id: String,
+    /// Only with `--keep-original`: the entry, credentials redacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original: Option<String>,
     kind: &'static str,
     category: &'static [&'static str],
     #[serde(rename = "type")]
@@ -142,7 +145,7 @@ struct Audit<'a> {
 pub fn map(
     record: &Record<'_, '_>,
     id: String,
-    profile: super::Profile,
+    options: super::Options,
     agents: &mut Agents,
     out: &mut Vec<u8>,
 ) {
@@ -150,7 +153,10 @@ pub fn map(
         record.get("user_browser_agent").and_then(string).map(|raw| (raw, agents.parse(raw)));
     let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
     let mut document = document(record, id, agent);
-    if profile == super::Profile::Ecs {
+    if options.keep_original {
+        document.event.original = Some(record.redacted_json());
+    }
+    if options.profile == super::Profile::Ecs {
         document.observer = Observer { vendor: "Thinkst", product: "Canary" };
     }
     super::write(&document, out);
@@ -203,6 +209,7 @@ fn event<'a>(record: &Record<'a, '_>, id: String) -> Event<'a> {
     let (category, kind, outcome) = classify(action);
     Event {
         id,
+        original: None,
         kind: "event",
         category: match category {
             "authentication" => &["iam", "authentication"],

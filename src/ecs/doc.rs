@@ -234,7 +234,7 @@ pub struct HttpRequest<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<Text<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub referrer: Option<&'a str>,
+    pub referrer: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Default, PartialEq, Serialize)]
@@ -352,9 +352,10 @@ pub struct Canary<'a> {
     pub flock: Flock<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<Text<'a>>,
-    /// The request headers a web Canary or an HTTP token saw, as given.
+    /// The request headers a web Canary or an HTTP token saw, login
+    /// headers and URL secrets redacted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub headers: Option<&'a simd_json::BorrowedValue<'a>>,
+    pub headers: Option<Headers<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -415,4 +416,31 @@ pub struct Smb {
     pub read_size: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub read_offset: Option<u64>,
+}
+
+/// A header map, written with the values of credential headers
+/// (`Authorization`, `Cookie`, API keys) replaced, and URLs (a `Referer`)
+/// without their passwords and secret parameters.
+#[derive(Clone, Copy, PartialEq)]
+pub struct Headers<'a>(pub &'a simd_json::BorrowedValue<'a>);
+
+impl Serialize for Headers<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        use simd_json::prelude::*;
+        let Some(headers) = self.0.as_object() else {
+            return self.0.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(headers.len()))?;
+        for (name, value) in headers.iter() {
+            if crate::flatten::is_credential(name) {
+                map.serialize_entry(name, crate::flatten::REDACTED)?;
+            } else if let Some(redacted) = value.as_str().and_then(super::redact_url) {
+                map.serialize_entry(name, &redacted)?;
+            } else {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.end()
+    }
 }

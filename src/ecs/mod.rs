@@ -23,6 +23,12 @@ mod user_agent;
 mod value;
 mod web;
 
+/// A URL (or a path with a query) with its secrets redacted, when it has any.
+pub fn redact_url(text: &str) -> Option<String> {
+    web::redact(text)
+}
+
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -117,7 +123,7 @@ impl Mapper {
     /// [`Mapper::map`] with the record's id (`event.id`) already computed.
     pub fn map_with_id(&mut self, record: &Record<'_, '_>, id: String, out: &mut Vec<u8>) {
         if record.kind() == Kind::Audit {
-            return audit::map(record, id, self.options.profile, &mut self.agents, out);
+            return audit::map(record, id, self.options, &mut self.agents, out);
         }
         let record = &Fields::new(*record);
         let agent = user_agent_original(record).map(|raw| (raw, self.agents.parse(raw)));
@@ -166,7 +172,8 @@ impl Mapper {
             let mut unknown = self.unknown.lock().unwrap_or_else(|e| e.into_inner());
             if unknown.insert((origin, shown.clone())) {
                 tracing::warn!(
-                    logtype = %shown,
+                    // Quoted and escaped: the value is the sender's text.
+                    logtype = ?shown,
                     product = ?origin,
                     "Unknown logtype: generic fields mapped, no category or severity (reported once)."
                 );
@@ -543,7 +550,8 @@ fn user<'a>(record: &Fields<'a, '_>) -> User<'a> {
 fn header<'a>(record: &Fields<'a, '_>, name: &str) -> Option<&'a str> {
     first(record, &["headers", "HEADERS"], |headers: &'a Value<'_>| {
         let (_, value) = headers.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
-        string(value)
+        // SIP headers come as lists of values; the first one counts.
+        string(value).or_else(|| value.as_array()?.iter().find_map(string))
     })
 }
 
@@ -592,7 +600,13 @@ fn user_agent<'a>((original, parsed): (&'a str, Option<&'a Parsed>)) -> UserAgen
 }
 
 fn url<'a>(record: &Fields<'a, '_>, link: Given<'a, Link>) -> Url<'a> {
-    let path = record.get("PATH").and_then(string);
+    // PATH is the request target: its query (which may hold a password)
+    // belongs in url.query, redacted, not in url.path.
+    let path = record
+        .get("PATH")
+        .and_then(string)
+        .map(|p| p.split(['?', '#']).next().unwrap_or(p))
+        .filter(|p| !p.is_empty());
     let Some((raw, parsed)) = link else {
         return Url { path, ..Url::default() };
     };
@@ -621,7 +635,9 @@ fn http<'a>(record: &Fields<'a, '_>) -> Http<'a> {
     Http {
         request: HttpRequest {
             method: get_text(record, "METHOD"),
-            referrer: header(record, "referer").or_else(|| header(record, "referrer")),
+            referrer: header(record, "referer")
+                .or_else(|| header(record, "referrer"))
+                .map(|r| redact_url(r).map_or(Cow::Borrowed(r), Cow::Owned)),
         },
         response: HttpResponse {
             // Only what can be an HTTP status.
@@ -683,7 +699,11 @@ fn canary<'a>(record: &Fields<'a, '_>, context: &Context, shared: &Shared<'a>) -
             read_offset: record.get("OFFSET").and_then(count),
         },
         node_id: get_text(record, "node_id"),
-        headers: record.get("headers").or_else(|| record.get("HEADERS")).filter(|h| h.is_object()),
+        headers: record
+            .get("headers")
+            .or_else(|| record.get("HEADERS"))
+            .filter(|h| h.is_object())
+            .map(doc::Headers),
         acknowledged: record.get("acknowledged").and_then(boolean),
         notified: record.get("notified").and_then(boolean),
         events_count: record.get("events_count").and_then(count),

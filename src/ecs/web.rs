@@ -119,6 +119,32 @@ impl Link {
     }
 }
 
+/// `text` with a URL's password and secret query parameters redacted, when
+/// it is a URL (absolute, or a path with a query) that has any; `None` when
+/// there is nothing to hide.
+pub fn redact(text: &str) -> Option<String> {
+    if !text.contains(['@', '?']) {
+        return None;
+    }
+    if let Ok(mut url) = Url::parse(text) {
+        let password = url.password().is_some() && url.set_password(None).is_ok();
+        let query = redact_query(&mut url);
+        return (password || query).then(|| url.into());
+    }
+    // A path and query as a web Canary logs them: parsed against a
+    // placeholder base, given back without it.
+    let (path, _) = text.split_once('?')?;
+    if !path.starts_with('/') {
+        return None;
+    }
+    let mut url = Url::parse("http://path.invalid").ok()?.join(text).ok()?;
+    redact_query(&mut url).then(|| {
+        let query = url.query().map(|q| format!("?{q}")).unwrap_or_default();
+        let fragment = url.fragment().map(|f| format!("#{f}")).unwrap_or_default();
+        format!("{path}{query}{fragment}")
+    })
+}
+
 /// Replaces the values of secret-looking query parameters with
 /// [`REDACTED`](crate::flatten::REDACTED); says whether it did.
 fn redact_query(url: &mut Url) -> bool {
@@ -194,6 +220,24 @@ mod tests {
         let link = Link::parse("[2001:db8::5]:8443").unwrap();
         assert_eq!(link.domain(), Some("[2001:db8::5]"));
         assert_eq!(link.port(), Some(8443));
+    }
+
+    #[test]
+    fn text_holding_urls_is_redacted() {
+        let redacted = redact("http://admin:pw1@inner.example/?token=t0k&pwd=pw2&q=1").unwrap();
+        assert!(
+            !redacted.contains("pw1") && !redacted.contains("t0k") && !redacted.contains("pw2")
+        );
+        assert!(redacted.contains("q=1"), "{redacted}");
+        assert_eq!(
+            redact("/login?user=a&password=pw3#top").unwrap(),
+            "/login?user=a&password=%5BREDACTED%5D#top"
+        );
+        for plain in
+            ["just text", "/a?q=1", "user@example.com", "http://example.com/?q=1", "a?password=x"]
+        {
+            assert_eq!(redact(plain), None, "{plain}");
+        }
     }
 
     #[test]
