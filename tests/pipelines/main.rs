@@ -18,7 +18,7 @@ mod configs;
 mod sink;
 
 use common::{stderr, watermark};
-use sink::{ES_API_KEY, ES_PASSWORD, ES_USER, INTAKE_KEY, Sink};
+use sink::{ES_API_KEY, ES_PASSWORD, ES_USER, INTAKE_KEY, Plan, Sink};
 
 const TOKEN: &str = "pipelines-test-token";
 const SOURCE: &str = env!("CARGO_BIN_EXE_canary-source");
@@ -140,7 +140,7 @@ async fn to_sekoia_moves_no_state_until_the_intake_accepted_everything() {
     let expected = ids(&expected_events(&console).await);
 
     // The first batch is accepted, the second refused.
-    sink.received().planned.extend([None, Some(StatusCode::SERVICE_UNAVAILABLE)]);
+    sink.received().planned.extend([Plan::Normal, Plan::Refuse(StatusCode::SERVICE_UNAVAILABLE)]);
     let failed = run_script("to-sekoia.sh", &env).await;
     assert_eq!(failed.status.code(), Some(75), "{}", stderr(&failed));
     assert!(stderr(&failed).contains("state not moved"), "{}", stderr(&failed));
@@ -157,7 +157,7 @@ async fn to_sekoia_moves_no_state_until_the_intake_accepted_everything() {
     assert!(!state.exists());
 
     // A transient failure is retried by curl; then everything goes, again.
-    sink.received().planned.push_back(Some(StatusCode::SERVICE_UNAVAILABLE));
+    sink.received().planned.push_back(Plan::Refuse(StatusCode::SERVICE_UNAVAILABLE));
     let mut retrying = env.clone();
     retrying.retain(|(k, _)| *k != "CANARY_CURL_RETRIES");
     retrying.push(("CANARY_CURL_RETRIES", "1".to_owned()));
@@ -234,7 +234,7 @@ async fn to_elasticsearch_fails_on_rejected_items_and_commits_only_when_all_are_
     let expected: HashSet<String> = ids(&expected_events(&console).await).into_iter().collect();
 
     // A request that fails as a whole.
-    sink.received().planned.push_back(Some(StatusCode::INTERNAL_SERVER_ERROR));
+    sink.received().planned.push_back(Plan::Refuse(StatusCode::INTERNAL_SERVER_ERROR));
     let failed = run_script("to-elasticsearch.sh", &env).await;
     assert_eq!(failed.status.code(), Some(75), "{}", stderr(&failed));
     assert!(!state.exists());
@@ -258,6 +258,50 @@ async fn to_elasticsearch_fails_on_rejected_items_and_commits_only_when_all_are_
     let stored: HashSet<String> = received.stored.keys().cloned().collect();
     assert_eq!(stored, expected, "each event stored once");
     assert_eq!(received.conflicts, expected.len() - 1);
+}
+
+/// Runs to-elasticsearch.sh (10 events per request) against a sink that
+/// answers its first requests as `plans` say with a 200 that is not a bulk
+/// reply for what was sent, and checks that the run fails as for a refused
+/// request: exit 75 at that reply, nothing sent after it, no state, and one
+/// line that says `reason`.
+async fn to_elasticsearch_fails_on(plans: &[Plan], reason: &str) {
+    let console = console().await;
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut env = es_env(&console, &sink, dir.path());
+    env.push(("ES_API_KEY", ES_API_KEY.to_owned()));
+    sink.received().planned.extend(plans);
+
+    let run = run_script("to-elasticsearch.sh", &env).await;
+    let log = stderr(&run);
+    assert_eq!(run.status.code(), Some(75), "{log}");
+    assert!(!state.exists(), "the state was committed: {log}");
+    assert_eq!(sink.received().requests.len(), plans.len(), "it stops at that reply: {log}");
+    let said: Vec<&str> = log.lines().filter(|l| l.starts_with("to-elasticsearch:")).collect();
+    assert_eq!(said.len(), 1, "{log}");
+    assert!(said[0].contains(reason) && said[0].contains("state not moved"), "{log}");
+    assert!(!log.contains("jq:") && !log.contains("parse error"), "{log}");
+    assert_no_secret(&run, &[ES_API_KEY, TOKEN]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_elasticsearch_fails_on_a_bulk_reply_without_items() {
+    // The second request: what the first stored does not make it a success.
+    to_elasticsearch_fails_on(&[Plan::Normal, Plan::NoItems], "0 items for 10 events").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_elasticsearch_fails_on_a_bulk_reply_missing_an_item() {
+    to_elasticsearch_fails_on(&[Plan::LastItemMissing], "9 items for 10 events").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_elasticsearch_fails_on_a_bulk_reply_that_is_not_json() {
+    to_elasticsearch_fails_on(&[Plan::NotJson], "not JSON").await;
+    // Empty after a good reply: the first reply must not be read again.
+    to_elasticsearch_fails_on(&[Plan::Normal, Plan::Empty], "empty").await;
 }
 
 /// syslog-ng, or `None` (with a note) where it is not installed and this
