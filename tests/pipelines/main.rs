@@ -172,6 +172,64 @@ async fn to_sekoia_moves_no_state_until_the_intake_accepted_everything() {
     assert_eq!(arrived[first_batch.len()..], expected[..]);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn to_sekoia_batches_whole_lines_and_sends_a_line_over_the_budget_alone() {
+    const BUDGET: usize = 2000;
+    let console = console().await;
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = console_env(&console, dir.path());
+    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
+    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    // Smaller than the demo's longest ECS lines (2.6 KB), larger than two
+    // of its shortest.
+    env.push(("CANARY_BATCH_BYTES", BUDGET.to_string()));
+
+    let run = run_script("to-sekoia.sh", &env).await;
+    assert!(run.status.success(), "{}", stderr(&run));
+    let expected = expected_events(&console).await;
+    let received = sink.received();
+    let bodies: Vec<&str> =
+        received.requests.iter().map(|r| std::str::from_utf8(&r.body).unwrap()).collect();
+    for body in &bodies {
+        assert!(body.ends_with('\n'), "a request ends with a whole line: {body:?}");
+        for line in body.lines() {
+            let event: Value = serde_json::from_str(line).expect("each line a whole event");
+            assert!(event.is_object());
+        }
+        // Over the budget only when one line is.
+        assert!(body.len() <= BUDGET || body.lines().count() == 1, "{} bytes", body.len());
+    }
+    // Each request as full as the budget allows: the next line did not fit.
+    for pair in bodies.windows(2) {
+        let next = pair[1].lines().next().unwrap().len() + 1;
+        assert!(pair[0].len() + next > BUDGET, "a request left room for the next line");
+    }
+    assert!(bodies.iter().any(|b| b.len() > BUDGET), "a line over the budget was sent");
+    assert!(bodies.iter().any(|b| b.lines().count() > 1), "short lines share a request");
+    assert_eq!(lines_of(&received.intake_lines), expected, "every event once, whole, in order");
+    assert_eq!(watermark(&dir.path().join("state.json")), console.last_id());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_sekoia_refuses_a_batch_size_that_is_not_a_byte_count() {
+    let console = console().await;
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = console_env(&console, dir.path());
+    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
+    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    for size in ["9M", "0", "-5", "1e6"] {
+        let mut env = env.clone();
+        env.push(("CANARY_BATCH_BYTES", size.to_owned()));
+        let run = run_script("to-sekoia.sh", &env).await;
+        assert_eq!(run.status.code(), Some(2), "{size:?}: {}", stderr(&run));
+        assert!(stderr(&run).contains("CANARY_BATCH_BYTES"), "{}", stderr(&run));
+    }
+    assert!(sink.received().requests.is_empty());
+    assert!(!dir.path().join("state.json").exists());
+}
+
 fn es_env(console: &Console, sink: &Sink, dir: &Path) -> Vec<(&'static str, String)> {
     let mut env = console_env(console, dir);
     env.push(("ES_URL", sink.base.clone()));
@@ -203,7 +261,10 @@ async fn to_elasticsearch_creates_every_event_with_its_id() {
             assert_eq!(request.header("content-type"), Some("application/x-ndjson"));
             assert_eq!(request.header("content-encoding"), Some("gzip"));
             let text = String::from_utf8(request.body.clone()).unwrap();
-            for pair in text.lines().collect::<Vec<_>>().chunks(2) {
+            let lines: Vec<&str> = text.lines().collect();
+            // ES_BULK_DOCS events, each an action line and its source.
+            assert!(lines.len().is_multiple_of(2) && lines.len() <= 20, "{} lines", lines.len());
+            for pair in lines.chunks(2) {
                 let action: Value = serde_json::from_str(pair[0]).unwrap();
                 let event: Value = serde_json::from_str(pair[1]).unwrap();
                 assert_eq!(action["create"]["_index"], ES_INDEX);
