@@ -2,9 +2,10 @@
 # One poll of a Canary console into an Elasticsearch data stream through
 # _bulk, for cron or a systemd timer. Every event is a `create` with
 # _id = event.id, so an event sent twice is refused as a conflict (409),
-# which counts as stored. The state moves only when every item of every
-# request was stored; otherwise the run exits non-zero and the next one sends
-# the same events again.
+# which counts as stored. The state moves only when every request got a bulk
+# reply with one stored item per event; otherwise the run exits non-zero (65
+# items rejected, 75 a request refused or answered with no bulk reply) and
+# the next one sends the same events again.
 #
 # Settings, all from the environment (see pipelines/README.md):
 #   CANARY_CONSOLE, CANARY_AUTH_TOKEN or CANARY_AUTH_TOKEN_FILE   the console
@@ -68,10 +69,38 @@ fi
 
 # An action line and its event stay together: an even number of lines per part.
 split -l $((docs * 2)) -d -a 6 "$spool/bulk.ndjson" "$spool/part."
+
+# What a reply says about the request it answers, as one JSON object: {"bad":
+# why} when it is no _bulk reply for it, else {"failed": [items not stored]}.
+# ES answers 200 when items fail, and so may a proxy or another service at
+# ES_URL, so the 200 alone proves nothing: there must be one item per action
+# (ES answers them in order), and an item counts as stored only with a 2xx
+# status or 409 (a `create` of an _id an earlier run stored). Read with -s so
+# that an empty reply is an empty array, not a silent no-output success.
+# shellcheck disable=SC2016 # $sent is jq's variable, not the shell's
+check='
+  if length == 0 then {bad: "is empty"}
+  elif length > 1 then {bad: "is not one JSON value"}
+  elif (.[0] | type) != "object" or (.[0].items | type) != "array" then
+    {bad: "has no items array"}
+  elif (.[0].items | length) != $sent then
+    {bad: "has \(.[0].items | length) items for \($sent) events sent"}
+  else {failed: [.[0].items[]
+    | (objects | to_entries[0].value | objects) // {}
+    | select((.status | type) != "number" or .status < 200
+        or (.status >= 300 and .status != 409))
+    | {status: (.status // "no status"), id: (._id // "?"),
+       type: ((.error | objects | .type) // "?"),
+       reason: ((.error | objects | .reason) // (.error | strings) // "")}]}
+  end'
 stored=0
 rejected=0
 for part in "$spool"/part.*; do
+  sent=$(($(wc -l <"$part") / 2))
   gzip -n "$part"
+  # curl leaves the file alone when the body is empty: emptied first, so an
+  # earlier request's reply is never read as this one's.
+  : >"$spool/reply"
   # curl retries timeouts, 408, 429 and 5xx (honouring Retry-After); any
   # other refusal fails at once, and so does the run.
   if ! curl -sS --fail-with-body --retry "$retries" --connect-timeout 10 --max-time 300 \
@@ -81,18 +110,26 @@ for part in "$spool"/part.*; do
     head -c 500 "$spool/reply" >&2 2>/dev/null && echo >&2
     exit 75
   fi
-  # The reply is 200 even when items fail, so each item is checked. A 409
-  # is an event that an earlier run stored. The other parts still go: what
-  # they store now is a 409 next time.
-  failed=$(jq '[.items[] | to_entries[0].value | select(.status >= 300 and .status != 409)]' \
-    "$spool/reply")
-  count=$(jq 'length' <<<"$failed")
+  if ! verdict=$(jq -sc --argjson sent "$sent" "$check" "$spool/reply" 2>/dev/null); then
+    verdict='{"bad": "is not JSON"}'
+  fi
+  bad=$(jq -r '.bad // empty' <<<"$verdict")
+  if [ -n "$bad" ]; then
+    # Which of this request's events were stored is unknown: a refused
+    # request, and the sink that gave it gets no more.
+    begins=$(head -c 100 "$spool/reply" | LC_ALL=C tr -c '[:print:]' ' ')
+    echo "to-elasticsearch: the bulk reply $bad${begins:+ (it begins: $begins)};" \
+      "$stored events stored before it; state not moved" >&2
+    exit 75
+  fi
+  # The other parts still go: what they store now is a 409 next time.
+  count=$(jq '.failed | length' <<<"$verdict")
   if [ "$count" != 0 ]; then
     rejected=$((rejected + count))
-    jq -r '.[] | "to-elasticsearch: rejected: \(.status) _id=\(._id) \(.error.type // "?"): \(.error.reason // "")"' \
-      <<<"$failed" | head -n 5 >&2 || true
+    jq -r '.failed[] | "to-elasticsearch: rejected: \(.status) _id=\(.id) \(.type): \(.reason)"' \
+      <<<"$verdict" | head -n 5 >&2 || true
   fi
-  stored=$((stored + $(jq '.items | length' "$spool/reply") - count))
+  stored=$((stored + sent - count))
 done
 
 if [ "$rejected" != 0 ]; then

@@ -12,7 +12,8 @@
 #   CANARY_EMIT                  ecs (default) or events: Sekoia's "Thinkst
 #                                Canary" format parses the flat records itself
 #   CANARY_SOURCE_ARGS           more canary-source options, e.g. "--flock-id X"
-#   CANARY_BATCH_BYTES           uncompressed bytes per request (default 9 MB)
+#   CANARY_BATCH_BYTES           uncompressed bytes per request (default 9 MB),
+#                                whole lines only: a longer line goes alone
 #   CANARY_CURL_RETRIES          curl's retries of a failed request (default 3)
 set -euo pipefail
 
@@ -22,6 +23,14 @@ state=${CANARY_STATE_FILE:-/var/lib/canary-pipe/state.json}
 emit=${CANARY_EMIT:-ecs}
 batch_bytes=${CANARY_BATCH_BYTES:-9000000}
 retries=${CANARY_CURL_RETRIES:-3}
+# A plain count of bytes: awk below would read "9M" as 9 and send each event
+# alone, where split -C took it as 9 MiB.
+case $batch_bytes in
+  '' | *[!0-9]* | 0*)
+    echo "to-sekoia: CANARY_BATCH_BYTES must be a number of bytes, not '$batch_bytes'" >&2
+    exit 2
+    ;;
+esac
 read -r -a extra <<<"${CANARY_SOURCE_ARGS:-}"
 if [ -n "${CANARY_AUTH_TOKEN_FILE:-}" ]; then
   extra+=(--auth-token-file "$CANARY_AUTH_TOKEN_FILE")
@@ -49,8 +58,22 @@ if [ ! -s "$spool/batch.ndjson" ]; then
   exit 0
 fi
 
-# Requests stay under the intake's size limit; split cuts between lines.
-split -C "$batch_bytes" -d -a 6 "$spool/batch.ndjson" "$spool/part."
+# Requests stay under the intake's size limit, cut between lines only: a
+# line is one event, and a piece of a line is an invalid event (split -C cuts
+# any line longer than its size). A line over the budget goes alone. Lengths
+# in bytes: LC_ALL=C. The prefix through ENVIRON, as awk -v would read
+# backslashes in TMPDIR as escapes.
+prefix="$spool/part." LC_ALL=C awk -v budget="$batch_bytes" '
+  {
+    size = length($0) + 1
+    if (used > 0 && used + size > budget) {
+      close(part)
+      used = 0
+    }
+    if (used == 0) part = sprintf("%s%06d", ENVIRON["prefix"], parts++)
+    print > part
+    used += size
+  }' "$spool/batch.ndjson"
 printf 'X-SEKOIAIO-INTAKE-KEY: %s\n' "$SEKOIA_INTAKE_KEY" >"$spool/headers"
 sent=0
 for part in "$spool"/part.*; do

@@ -18,7 +18,7 @@ mod configs;
 mod sink;
 
 use common::{stderr, watermark};
-use sink::{ES_API_KEY, ES_PASSWORD, ES_USER, INTAKE_KEY, Sink};
+use sink::{ES_API_KEY, ES_PASSWORD, ES_USER, INTAKE_KEY, Plan, Sink};
 
 const TOKEN: &str = "pipelines-test-token";
 const SOURCE: &str = env!("CARGO_BIN_EXE_canary-source");
@@ -140,7 +140,7 @@ async fn to_sekoia_moves_no_state_until_the_intake_accepted_everything() {
     let expected = ids(&expected_events(&console).await);
 
     // The first batch is accepted, the second refused.
-    sink.received().planned.extend([None, Some(StatusCode::SERVICE_UNAVAILABLE)]);
+    sink.received().planned.extend([Plan::Normal, Plan::Refuse(StatusCode::SERVICE_UNAVAILABLE)]);
     let failed = run_script("to-sekoia.sh", &env).await;
     assert_eq!(failed.status.code(), Some(75), "{}", stderr(&failed));
     assert!(stderr(&failed).contains("state not moved"), "{}", stderr(&failed));
@@ -157,7 +157,7 @@ async fn to_sekoia_moves_no_state_until_the_intake_accepted_everything() {
     assert!(!state.exists());
 
     // A transient failure is retried by curl; then everything goes, again.
-    sink.received().planned.push_back(Some(StatusCode::SERVICE_UNAVAILABLE));
+    sink.received().planned.push_back(Plan::Refuse(StatusCode::SERVICE_UNAVAILABLE));
     let mut retrying = env.clone();
     retrying.retain(|(k, _)| *k != "CANARY_CURL_RETRIES");
     retrying.push(("CANARY_CURL_RETRIES", "1".to_owned()));
@@ -170,6 +170,64 @@ async fn to_sekoia_moves_no_state_until_the_intake_accepted_everything() {
     let arrived = ids(&lines_of(&sink.received().intake_lines));
     assert_eq!(arrived.len(), expected.len() + first_batch.len());
     assert_eq!(arrived[first_batch.len()..], expected[..]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_sekoia_batches_whole_lines_and_sends_a_line_over_the_budget_alone() {
+    const BUDGET: usize = 2000;
+    let console = console().await;
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = console_env(&console, dir.path());
+    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
+    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    // Smaller than the demo's longest ECS lines (2.6 KB), larger than two
+    // of its shortest.
+    env.push(("CANARY_BATCH_BYTES", BUDGET.to_string()));
+
+    let run = run_script("to-sekoia.sh", &env).await;
+    assert!(run.status.success(), "{}", stderr(&run));
+    let expected = expected_events(&console).await;
+    let received = sink.received();
+    let bodies: Vec<&str> =
+        received.requests.iter().map(|r| std::str::from_utf8(&r.body).unwrap()).collect();
+    for body in &bodies {
+        assert!(body.ends_with('\n'), "a request ends with a whole line: {body:?}");
+        for line in body.lines() {
+            let event: Value = serde_json::from_str(line).expect("each line a whole event");
+            assert!(event.is_object());
+        }
+        // Over the budget only when one line is.
+        assert!(body.len() <= BUDGET || body.lines().count() == 1, "{} bytes", body.len());
+    }
+    // Each request as full as the budget allows: the next line did not fit.
+    for pair in bodies.windows(2) {
+        let next = pair[1].lines().next().unwrap().len() + 1;
+        assert!(pair[0].len() + next > BUDGET, "a request left room for the next line");
+    }
+    assert!(bodies.iter().any(|b| b.len() > BUDGET), "a line over the budget was sent");
+    assert!(bodies.iter().any(|b| b.lines().count() > 1), "short lines share a request");
+    assert_eq!(lines_of(&received.intake_lines), expected, "every event once, whole, in order");
+    assert_eq!(watermark(&dir.path().join("state.json")), console.last_id());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_sekoia_refuses_a_batch_size_that_is_not_a_byte_count() {
+    let console = console().await;
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = console_env(&console, dir.path());
+    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
+    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    for size in ["9M", "0", "-5", "1e6"] {
+        let mut env = env.clone();
+        env.push(("CANARY_BATCH_BYTES", size.to_owned()));
+        let run = run_script("to-sekoia.sh", &env).await;
+        assert_eq!(run.status.code(), Some(2), "{size:?}: {}", stderr(&run));
+        assert!(stderr(&run).contains("CANARY_BATCH_BYTES"), "{}", stderr(&run));
+    }
+    assert!(sink.received().requests.is_empty());
+    assert!(!dir.path().join("state.json").exists());
 }
 
 fn es_env(console: &Console, sink: &Sink, dir: &Path) -> Vec<(&'static str, String)> {
@@ -203,7 +261,10 @@ async fn to_elasticsearch_creates_every_event_with_its_id() {
             assert_eq!(request.header("content-type"), Some("application/x-ndjson"));
             assert_eq!(request.header("content-encoding"), Some("gzip"));
             let text = String::from_utf8(request.body.clone()).unwrap();
-            for pair in text.lines().collect::<Vec<_>>().chunks(2) {
+            let lines: Vec<&str> = text.lines().collect();
+            // ES_BULK_DOCS events, each an action line and its source.
+            assert!(lines.len().is_multiple_of(2) && lines.len() <= 20, "{} lines", lines.len());
+            for pair in lines.chunks(2) {
                 let action: Value = serde_json::from_str(pair[0]).unwrap();
                 let event: Value = serde_json::from_str(pair[1]).unwrap();
                 assert_eq!(action["create"]["_index"], ES_INDEX);
@@ -234,7 +295,7 @@ async fn to_elasticsearch_fails_on_rejected_items_and_commits_only_when_all_are_
     let expected: HashSet<String> = ids(&expected_events(&console).await).into_iter().collect();
 
     // A request that fails as a whole.
-    sink.received().planned.push_back(Some(StatusCode::INTERNAL_SERVER_ERROR));
+    sink.received().planned.push_back(Plan::Refuse(StatusCode::INTERNAL_SERVER_ERROR));
     let failed = run_script("to-elasticsearch.sh", &env).await;
     assert_eq!(failed.status.code(), Some(75), "{}", stderr(&failed));
     assert!(!state.exists());
@@ -258,6 +319,50 @@ async fn to_elasticsearch_fails_on_rejected_items_and_commits_only_when_all_are_
     let stored: HashSet<String> = received.stored.keys().cloned().collect();
     assert_eq!(stored, expected, "each event stored once");
     assert_eq!(received.conflicts, expected.len() - 1);
+}
+
+/// Runs to-elasticsearch.sh (10 events per request) against a sink that
+/// answers its first requests as `plans` say with a 200 that is not a bulk
+/// reply for what was sent, and checks that the run fails as for a refused
+/// request: exit 75 at that reply, nothing sent after it, no state, and one
+/// line that says `reason`.
+async fn to_elasticsearch_fails_on(plans: &[Plan], reason: &str) {
+    let console = console().await;
+    let sink = Sink::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let mut env = es_env(&console, &sink, dir.path());
+    env.push(("ES_API_KEY", ES_API_KEY.to_owned()));
+    sink.received().planned.extend(plans);
+
+    let run = run_script("to-elasticsearch.sh", &env).await;
+    let log = stderr(&run);
+    assert_eq!(run.status.code(), Some(75), "{log}");
+    assert!(!state.exists(), "the state was committed: {log}");
+    assert_eq!(sink.received().requests.len(), plans.len(), "it stops at that reply: {log}");
+    let said: Vec<&str> = log.lines().filter(|l| l.starts_with("to-elasticsearch:")).collect();
+    assert_eq!(said.len(), 1, "{log}");
+    assert!(said[0].contains(reason) && said[0].contains("state not moved"), "{log}");
+    assert!(!log.contains("jq:") && !log.contains("parse error"), "{log}");
+    assert_no_secret(&run, &[ES_API_KEY, TOKEN]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_elasticsearch_fails_on_a_bulk_reply_without_items() {
+    // The second request: what the first stored does not make it a success.
+    to_elasticsearch_fails_on(&[Plan::Normal, Plan::NoItems], "0 items for 10 events").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_elasticsearch_fails_on_a_bulk_reply_missing_an_item() {
+    to_elasticsearch_fails_on(&[Plan::LastItemMissing], "9 items for 10 events").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn to_elasticsearch_fails_on_a_bulk_reply_that_is_not_json() {
+    to_elasticsearch_fails_on(&[Plan::NotJson], "not JSON").await;
+    // Empty after a good reply: the first reply must not be read again.
+    to_elasticsearch_fails_on(&[Plan::Normal, Plan::Empty], "empty").await;
 }
 
 /// syslog-ng, or `None` (with a note) where it is not installed and this

@@ -1,6 +1,7 @@
 //! An HTTP sink on 127.0.0.1 that answers like Sekoia.io's `/plain/batch`
 //! intake and like Elasticsearch's `_bulk`, keeps every request as it came
-//! (body decompressed), and can refuse requests or items on demand.
+//! (body decompressed), and can refuse requests or items, or answer like a
+//! broken `_bulk`, on demand.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::io::Read;
@@ -36,12 +37,31 @@ impl Request {
     }
 }
 
+/// How the sink answers one request.
+#[derive(Clone, Copy, Debug)]
+pub enum Plan {
+    /// As the real service would.
+    Normal,
+    /// Refused as a whole with this status before it is looked at.
+    Refuse(StatusCode),
+    /// 200 with a body that is not JSON, nothing kept: what a proxy's error
+    /// page or an `ES_URL` pointing at the wrong service gives.
+    NotJson,
+    /// 200 with an empty body, nothing kept.
+    Empty,
+    /// `_bulk`: 200 with `"errors": false, "items": []`, nothing stored.
+    NoItems,
+    /// `_bulk`: the last action neither stored nor answered, so the reply
+    /// has one item fewer than the request has actions.
+    LastItemMissing,
+}
+
 #[derive(Default)]
 pub struct Received {
     pub requests: Vec<Request>,
-    /// Answers for the next requests, before they are looked at; `None`
-    /// handles one normally.
-    pub planned: VecDeque<Option<StatusCode>>,
+    /// Answers for the next requests, in order; when it is empty, requests
+    /// are handled normally.
+    pub planned: VecDeque<Plan>,
     /// Lines the intake accepted, in order.
     pub intake_lines: Vec<String>,
     /// Documents stored by `_bulk`, by `_id`.
@@ -108,12 +128,7 @@ fn decoded(headers: &HeaderMap, body: &[u8]) -> Vec<u8> {
 }
 
 /// Records the request and takes the planned answer, if any.
-fn arrive(
-    shared: &Shared,
-    path: &'static str,
-    headers: HeaderMap,
-    body: &[u8],
-) -> (Option<StatusCode>, Vec<u8>) {
+fn arrive(shared: &Shared, path: &'static str, headers: HeaderMap, body: &[u8]) -> (Plan, Vec<u8>) {
     let body_text = decoded(&headers, body);
     let mut received = shared.received.lock().unwrap();
     received.requests.push(Request {
@@ -122,11 +137,15 @@ fn arrive(
         body: body_text.clone(),
         sent_bytes: body.len(),
     });
-    (received.planned.pop_front().flatten(), body_text)
+    (received.planned.pop_front().unwrap_or(Plan::Normal), body_text)
 }
 
 fn reply(status: StatusCode, body: Value) -> (StatusCode, String) {
     (status, body.to_string())
+}
+
+fn not_json() -> (StatusCode, String) {
+    (StatusCode::OK, "<html><body>Welcome</body></html>".to_owned())
 }
 
 async fn intake(
@@ -136,8 +155,12 @@ async fn intake(
 ) -> (StatusCode, String) {
     let key = headers.get("x-sekoiaio-intake-key").and_then(|v| v.to_str().ok()).map(String::from);
     let (planned, body) = arrive(&shared, "/plain/batch", headers, &body);
-    if let Some(status) = planned {
-        return reply(status, json!({"message": "planned failure"}));
+    match planned {
+        Plan::Normal => {}
+        Plan::Refuse(status) => return reply(status, json!({"message": "planned failure"})),
+        Plan::NotJson => return not_json(),
+        Plan::Empty => return (StatusCode::OK, String::new()),
+        Plan::NoItems | Plan::LastItemMissing => panic!("{planned:?} is a _bulk answer"),
     }
     if key.as_deref() != Some(INTAKE_KEY) {
         return reply(StatusCode::UNAUTHORIZED, json!({"message": "Invalid intake key"}));
@@ -174,11 +197,19 @@ async fn bulk(
         .get("content-type")
         .is_some_and(|v| v.to_str().unwrap_or("").starts_with("application/x-ndjson"));
     let (planned, body) = arrive(&shared, "/_bulk", headers, &body);
-    if let Some(status) = planned {
-        return reply(
-            status,
-            json!({"error": {"type": "planned_failure"}, "status": status.as_u16()}),
-        );
+    match planned {
+        Plan::Normal | Plan::LastItemMissing => {}
+        Plan::Refuse(status) => {
+            return reply(
+                status,
+                json!({"error": {"type": "planned_failure"}, "status": status.as_u16()}),
+            );
+        }
+        Plan::NotJson => return not_json(),
+        Plan::Empty => return (StatusCode::OK, String::new()),
+        Plan::NoItems => {
+            return reply(StatusCode::OK, json!({"took": 1, "errors": false, "items": []}));
+        }
     }
     let error = |status: StatusCode, kind: &str, reason: &str| {
         reply(status, json!({"error": {"type": kind, "reason": reason}, "status": status.as_u16()}))
@@ -208,7 +239,11 @@ async fn bulk(
     let mut received = shared.received.lock().unwrap();
     let mut items = Vec::new();
     let mut stored = 0;
-    for pair in lines.chunks(2) {
+    let mut pairs = lines.chunks(2).collect::<Vec<_>>();
+    if matches!(planned, Plan::LastItemMissing) {
+        pairs.pop();
+    }
+    for pair in pairs {
         let action: Value = serde_json::from_str(pair[0]).unwrap();
         let create = &action["create"];
         let (Some(index), Some(id)) = (create["_index"].as_str(), create["_id"].as_str()) else {
