@@ -227,6 +227,17 @@ fn credentials_stay_out_unless_asked_and_originals_are_redacted() {
     assert!(opted_in[0]["user"].get("password").is_none());
 }
 
+/// Found by the property tests (`credentials_never_leak`): a token's
+/// request arguments went into the URL as given, whatever their names.
+#[test]
+fn credential_request_arguments_are_redacted_in_the_url() {
+    let record = br#"{"incident_id":"incident:httplogin:ab:192.0.2.7:1","event_type":"event","logtype":"3001","PATH":"/login","HOSTNAME":"web.example.com","request_args":{"user":"admin","salt":"salt-secret","KEY":"key-secret"}}"#;
+    let event = &lines(&transform(&[], record))[0];
+    let text = event.to_string();
+    assert!(!text.contains("secret"), "{text}");
+    assert_eq!(event["url"]["query"], "user=admin&salt=%5BREDACTED%5D&KEY=%5BREDACTED%5D");
+}
+
 #[test]
 fn device_context_scans_and_reputation_are_mapped() {
     let page = serde_json::to_vec(&json!({"incidents": demo::builtin_incidents()})).unwrap();

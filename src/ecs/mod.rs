@@ -570,7 +570,13 @@ fn request_url(record: &Fields<'_, '_>) -> Option<String> {
     if let (Some(arguments), false) = (arguments, path.contains('?')) {
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         for (key, value) in arguments.iter() {
-            query.append_pair(key, &value.as_str().map_or_else(|| value.encode(), str::to_owned));
+            // A login form's password, sent as an argument, is a credential too.
+            let value = if crate::flatten::is_credential(key) {
+                crate::flatten::REDACTED.to_owned()
+            } else {
+                value.as_str().map_or_else(|| value.encode(), str::to_owned)
+            };
+            query.append_pair(key, &value);
         }
         url.push('?');
         url.push_str(&query.finish());
