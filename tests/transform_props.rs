@@ -607,7 +607,8 @@ fn syslog_piece() -> impl Strategy<Value = String> {
 /// One line of a generated NDJSON input.
 #[derive(Clone, Debug)]
 enum Line {
-    /// A flat record, written with `"record_id": "line-<n>"` for its line n.
+    /// A flat record, written with its line number n as its `record_id`
+    /// (see [`line_id`]).
     Record(Value),
     /// Anything that is no record, on one line.
     Garbage(Vec<u8>),
@@ -678,6 +679,12 @@ fn line() -> impl Strategy<Value = Line> {
     ]
 }
 
+/// A line number as a record id: 32 hex digits, the only form a given
+/// `record_id` is kept in as the `event.id`.
+fn line_id(line: u64) -> String {
+    format!("{line:032x}")
+}
+
 /// The NDJSON text of `lines`, each record carrying its line number in
 /// `record_id`, which becomes its `event.id`.
 fn ndjson(lines: &[Line], crlf: &[bool], bom: bool, last_newline: bool) -> Vec<u8> {
@@ -689,7 +696,7 @@ fn ndjson(lines: &[Line], crlf: &[bool], bom: bool, last_newline: bool) -> Vec<u
         match line {
             Line::Record(record) => {
                 let mut record = record.clone();
-                record["record_id"] = Value::from(format!("line-{}", i + 1));
+                record["record_id"] = Value::from(line_id(i as u64 + 1));
                 text.extend_from_slice(raw_numbers(&record.to_string()).as_bytes());
             }
             Line::Garbage(bytes) | Line::Blank(bytes) => text.extend_from_slice(bytes),
@@ -716,7 +723,7 @@ fn check_lines(lines: &[Line], outcome: &Outcome, events: &[Value]) {
     let mut written: BTreeMap<u64, usize> = BTreeMap::new();
     for event in events {
         let id = event_id(event);
-        let line = id.strip_prefix("line-").and_then(|n| n.parse().ok());
+        let line = u64::from_str_radix(id, 16).ok().filter(|_| id.len() == 32);
         let line = line.unwrap_or_else(|| panic!("an event no line asked for: {event}"));
         *written.entry(line).or_default() += 1;
     }
