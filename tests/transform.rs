@@ -375,3 +375,34 @@ fn a_broken_output_stops_every_worker_and_counts_only_what_was_written() {
         assert!(counts.written > 0 && counts.read < 20_000, "{workers}: {counts:?}");
     }
 }
+
+/// The rejection lines of a run's stderr.
+fn rejections(output: &std::process::Output) -> Vec<String> {
+    stderr(output).lines().filter(|l| l.contains("Record rejected.")).map(str::to_owned).collect()
+}
+
+/// A line cut short after a comma used to take the good line after it
+/// along into its rejection: the good one is written now, whether the cut
+/// line stopped inside an object or inside an array.
+#[test]
+fn a_cut_line_costs_only_itself() {
+    let good = r#"{"incident_id":"incident:x:aa:192.0.2.5:1","event_type":"event","timestamp":"1700000000","logtype":"4002"}"#;
+    for cut in [
+        r#"{"incident_id":"incident:cut:aa:1.2.3.4:1","event_type":"event","#,
+        r#"{"incidents":[{"id":"incident:cut:aa:1.2.3.4:1","description":{}},"#,
+    ] {
+        let input = format!("{good}\n{cut}\n{good}\n{good}\n");
+        for workers in ["1", "2"] {
+            let output = transform(&["--workers", workers], input.as_bytes());
+            assert_eq!(summary(&output), (4, 3, 1), "{cut}: {}", stderr(&output));
+            assert_eq!(lines(&output).len(), 3);
+            let rejected = rejections(&output);
+            assert!(rejected[0].contains("line=2 ") && rejected[0].contains("not closed"));
+        }
+    }
+
+    // One record per line inside an array, unindented, is still one array.
+    let array = format!("[\n{good},\n{good}\n]\n");
+    let output = transform(&["--strict"], array.as_bytes());
+    assert_eq!(summary(&output), (2, 2, 0), "{}", stderr(&output));
+}
