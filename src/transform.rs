@@ -18,7 +18,7 @@ use simd_json::borrowed::Object;
 use simd_json::prelude::*;
 
 use crate::ecs::Mapper;
-use crate::flatten::{self, Record};
+use crate::flatten::{self, NotARecord, Record};
 use crate::input::{self, Input, Shape, opencanary, syslog, webhook};
 use crate::ndjson::{self, Item, Reader};
 
@@ -341,7 +341,12 @@ impl Transformer {
             Shape::OpenCanary => match Record::from_opencanary(object) {
                 Ok(record) => self.write(&record),
                 Err(err) => {
-                    let reason = format!("not an OpenCanary line: {err}");
+                    let reason = match opencanary::bad_logdata(object) {
+                        Some(kind) => {
+                            format!("an OpenCanary line whose \"logdata\" is {kind}, not an object")
+                        }
+                        None => format!("not an OpenCanary line: {err}"),
+                    };
                     self.reject(name, line, &reason, &flatten::short(value));
                 }
             },
@@ -472,7 +477,15 @@ impl Transformer {
             match Record::from_flat(object) {
                 Ok(record) => self.write(&record),
                 Err(err) => {
-                    let reason = format!("not a Canary record: {err}");
+                    let reason = match object.get("incident_id") {
+                        Some(id) if err == NotARecord::NoIncidentId => {
+                            format!(
+                                "not a Canary record: \"incident_id\" is {}, not a string",
+                                flatten::short(id)
+                            )
+                        }
+                        _ => format!("not a Canary record: {err}"),
+                    };
                     self.reject(name, line, &reason, &flatten::short(value));
                 }
             }

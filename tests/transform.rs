@@ -477,3 +477,22 @@ fn incidents_search_pages_are_refused_saying_so() {
     let rejected = rejections(&output);
     assert!(rejected.iter().all(|r| r.contains("an /incidents/search result")), "{rejected:?}");
 }
+
+/// Rejections say what is wrong with the record, not something else.
+#[test]
+fn rejection_reasons_name_the_fault() {
+    let input = concat!(
+        r#"{"incident_id":42,"event_type":"event"}"#,
+        "\n",
+        r#"{"logtype":4002,"src_host":"192.0.2.5","logdata":"USERNAME=root"}"#,
+        "\n"
+    );
+    let output = transform(&[], input.as_bytes());
+    assert_eq!(summary(&output), (2, 0, 2));
+    let rejected = rejections(&output);
+    assert!(rejected[0].contains(r#"\"incident_id\" is 42, not a string"#), "{rejected:?}");
+    assert!(
+        rejected[1].contains(r#"an OpenCanary line whose \"logdata\" is a string, not an object"#),
+        "{rejected:?}"
+    );
+}

@@ -111,7 +111,9 @@ pub fn shape<'a, 'v>(object: &'a Object<'v>) -> Shape<'a, 'v> {
     {
         return Shape::Api;
     }
-    if opencanary::is_line(object) {
+    // A line with a non-object `logdata` is still an OpenCanary line, so
+    // that it is rejected as one and not as a record missing `event_type`.
+    if opencanary::is_line(object) || opencanary::bad_logdata(object).is_some() {
         return Shape::OpenCanary;
     }
     if let Some(payload) = webhook::recognise(object) {

@@ -68,11 +68,30 @@ const TIME: &str = "%Y-%m-%d %H:%M:%S%.f";
 /// and a `logtype` (an integer, or digits in some forwarders' output).
 /// Console records never have `logdata`.
 pub fn is_line(object: &Object<'_>) -> bool {
-    let logtype = object.get("logtype");
-    let numeric = logtype.is_some_and(|t| {
+    has_numeric_logtype(object) && object.get("logdata").is_some_and(|l| l.is_object())
+}
+
+fn has_numeric_logtype(object: &Object<'_>) -> bool {
+    object.get("logtype").is_some_and(|t| {
         t.is_i64() || t.is_u64() || t.as_str().is_some_and(|s| s.parse::<u64>().is_ok())
-    });
-    numeric && object.get("logdata").is_some_and(|l| l.is_object())
+    })
+}
+
+/// What a line with a numeric `logtype` has under `logdata` when that is
+/// not the object it should be: `"a string"`, `"null"`, ...
+pub fn bad_logdata(object: &Object<'_>) -> Option<&'static str> {
+    if !has_numeric_logtype(object) {
+        return None;
+    }
+    let kind = match object.get("logdata")? {
+        Value::Object(_) => return None,
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Static(simd_json::StaticNode::Null) => "null",
+        Value::Static(simd_json::StaticNode::Bool(_)) => "a boolean",
+        Value::Static(_) => "a number",
+    };
+    Some(kind)
 }
 
 /// Looks `key` up in an OpenCanary line the way the console would hold it.
