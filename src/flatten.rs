@@ -89,9 +89,9 @@ enum Source<'a, 'v> {
     Incident { incident: &'a Object<'v>, description: Option<&'a Object<'v>> },
     /// One event of a raw incident.
     Event { incident: &'a Object<'v>, description: &'a Object<'v>, event: &'a Object<'v> },
-    /// An OpenCanary JSON line: its `logdata` keys, then the line's own
+    /// An OpenCanary JSON line: its `logdata` keys and the line's own
     /// (`logdata` left out), answered under the console's key names where
-    /// OpenCanary spells them otherwise.
+    /// OpenCanary spells them otherwise ([`crate::input::opencanary::get`]).
     OpenCanary { line: &'a Object<'v>, logdata: &'a Object<'v> },
 }
 
@@ -263,14 +263,7 @@ impl<'a, 'v> Record<'a, 'v> {
             // Under the names the line uses: this is what `--keep-original`
             // shows and what the record id covers.
             Source::OpenCanary { line, logdata } => {
-                for (key, value) in logdata.iter() {
-                    f(key, value);
-                }
-                for (key, value) in line.iter() {
-                    if key != "logdata" && !logdata.contains_key(key.as_ref()) {
-                        f(key, value);
-                    }
-                }
+                crate::input::opencanary::for_each_field(line, logdata, f)
             }
         }
     }

@@ -2,8 +2,9 @@
 //! accounted for.
 //!
 //! A document may be a flattened record, a raw incident, a feed page
-//! (`{"incidents": [...]}`), an audit trail page (`{"audit_trail": [...]}`),
-//! an OpenCanary line, a webhook payload, or an array of any of these; a
+//! (`{"incidents": [...]}`), an audit trail page (`{"audit_trail": [...]}`)
+//! or entry, an `/incident/fetch` body (`{"incident": {...}}`), an
+//! OpenCanary line, a webhook payload, or an array of any of these; a
 //! line starting with `<digits>` is a syslog line ([`crate::input`] tells
 //! them apart). Incidents are flattened first, so the unit counted is
 //! always the flattened record: each one read is either written or
@@ -17,7 +18,7 @@ use simd_json::borrowed::Object;
 use simd_json::prelude::*;
 
 use crate::ecs::Mapper;
-use crate::flatten::{self, Record};
+use crate::flatten::{self, NotARecord, Record};
 use crate::input::{self, Input, Shape, opencanary, syslog, webhook};
 use crate::ndjson::{self, Item, Reader};
 
@@ -349,7 +350,12 @@ impl Transformer {
             Shape::OpenCanary => match Record::from_opencanary(object) {
                 Ok(record) => self.write(&record),
                 Err(err) => {
-                    let reason = format!("not an OpenCanary line: {err}");
+                    let reason = match opencanary::bad_logdata(object) {
+                        Some(kind) => {
+                            format!("an OpenCanary line whose \"logdata\" is {kind}, not an object")
+                        }
+                        None => format!("not an OpenCanary line: {err}"),
+                    };
                     self.reject(name, line, &reason, &flatten::short(value));
                 }
             },
@@ -426,12 +432,24 @@ impl Transformer {
         self.inner = inner;
     }
 
-    /// A feed page, an audit page, a raw incident or a flattened record.
+    /// A feed page, an audit page, a raw incident, an `/incident/fetch`
+    /// body, an audit trail entry or a flattened record.
     fn api(&mut self, name: &str, line: u64, object: &Object<'_>, value: &Value<'_>) {
         if let Some(incidents) = object.get("incidents").and_then(|i| i.as_array()) {
             for incident in incidents.iter() {
                 match incident.as_object() {
                     Some(o) if flatten::is_raw_incident(o) => self.incident(name, line, o),
+                    // TODO: Map `/incidents/search` results once a whole
+                    // example shows what their `logdata` entries hold and
+                    // which key names the incident (`key` or `id`); the
+                    // reference lists their fields but not their content.
+                    Some(o) if input::is_search_result(o) => self.reject(
+                        name,
+                        line,
+                        "an /incidents/search result (a flat incident with a \"logdata\" list, \
+                         not a \"description\" with \"events\"), which is not read yet",
+                        &flatten::short(incident),
+                    ),
                     _ => self.reject(
                         name,
                         line,
@@ -454,15 +472,63 @@ impl Transformer {
             }
         } else if flatten::is_raw_incident(object) {
             self.incident(name, line, object);
+        } else if let Some(incident) = input::fetched_incident(object) {
+            self.fetched(name, line, incident);
+        } else if input::is_audit_entry(object) {
+            match Record::from_audit_entry(object) {
+                Ok(record) => self.write(&record),
+                Err(err) => {
+                    let reason = format!("not an audit trail entry: {err}");
+                    self.reject(name, line, &reason, &flatten::short(value));
+                }
+            }
         } else {
             match Record::from_flat(object) {
                 Ok(record) => self.write(&record),
                 Err(err) => {
-                    let reason = format!("not a Canary record: {err}");
+                    let reason = match object.get("incident_id") {
+                        Some(id) if err == NotARecord::NoIncidentId => {
+                            format!(
+                                "not a Canary record: \"incident_id\" is {}, not a string",
+                                flatten::short(id)
+                            )
+                        }
+                        _ => format!("not a Canary record: {err}"),
+                    };
                     self.reject(name, line, &reason, &flatten::short(value));
                 }
             }
         }
+    }
+
+    /// The incident of an `/incident/fetch` body. The console sends it flat:
+    /// the keys a feed incident keeps in `description`, plus its key as
+    /// `id` (and, with `extended_details`, maybe `hash_id`, `updated_id` and
+    /// the like). It is rebuilt in the feeds' shape, so that it gives the
+    /// records, and the event records the ids, that a feed page would.
+    fn fetched(&mut self, name: &str, line: u64, incident: &Object<'_>) {
+        if flatten::is_raw_incident(incident) {
+            return self.incident(name, line, incident);
+        }
+        let Some(id) = incident.get("id").filter(|id| id.is_str()) else {
+            let value = Value::Object(Box::new(incident.clone()));
+            let reason = "/incident/fetch body whose incident has no \"id\" string";
+            return self.reject(name, line, reason, &flatten::short(&value));
+        };
+        // TODO: Give the incident record of a fetched incident a time when
+        // the body has no `updated_time` (the documented one has none); it
+        // is written without `@timestamp` until then.
+        const TOP: [&str; 6] =
+            ["hash_id", "summary", "updated", "updated_id", "updated_std", "updated_time"];
+        let mut raw = Object::default();
+        let mut description = Object::default();
+        raw.insert("id".into(), id.clone());
+        for (key, value) in incident.iter().filter(|(key, _)| *key != "id") {
+            let into = if TOP.contains(&key.as_ref()) { &mut raw } else { &mut description };
+            into.insert(key.clone(), value.clone());
+        }
+        raw.insert("description".into(), Value::Object(Box::new(description)));
+        self.incident(name, line, &raw);
     }
 
     fn incident(&mut self, name: &str, line: u64, incident: &Object<'_>) {

@@ -511,3 +511,44 @@ fn opencanary_in_envelopes_and_behind_syslog_headers() {
     let console_only = transform(&["--input", "syslog"], bsd.as_bytes());
     assert!(rejections(&console_only)[0].contains("an OpenCanary line, not a console syslog line"));
 }
+
+/// `logdata` keys named like the line's own fields do not replace them, and
+/// a `logdata.record_id` does not become `event.id`: an OpenCanary line has
+/// no id of its own, its id is the hash of its content.
+#[test]
+fn opencanary_logdata_does_not_override_the_line() {
+    let line = json!({"dst_host": "192.0.2.20", "dst_port": 22, "logtype": 4002,
+        "node_id": "opencanary-1", "src_host": "192.0.2.10", "src_port": 1906,
+        "utc_time": "2023-06-28 15:51:47.199250",
+        "logdata": {"USERNAME": "jdoe", "PASSWORD": "example-pass"}});
+    let mut forged = line.clone();
+    let logdata = forged["logdata"].as_object_mut().unwrap();
+    for (key, value) in [
+        ("record_id", json!("forged-id")),
+        ("src_host", json!("198.51.100.66")),
+        ("dst_port", json!(2222)),
+        ("logtype", json!(1001)),
+        ("node_id", json!("forged-node")),
+        ("utc_time", json!("2000-01-01 00:00:00")),
+    ] {
+        logdata.insert(key.into(), value);
+    }
+    let mut forged_moved = forged.clone();
+    forged_moved["src_host"] = json!("192.0.2.11");
+    let input = format!("{line}\n{forged}\n{forged_moved}\n");
+
+    let output = transform(&["--strict"], input.as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = lines(&output);
+    let (plain, forged) = (&events[0], &events[1]);
+    assert_ne!(forged["event"]["id"], "forged-id");
+    assert_eq!(forged["source"]["ip"], "192.0.2.10");
+    assert_eq!(forged["destination"]["port"], 22);
+    assert_eq!(forged["event"]["code"], "4002");
+    assert_eq!(forged["observer"]["serial_number"], "opencanary-1");
+    assert_eq!(forged["@timestamp"], plain["@timestamp"]);
+    // The id covers the line's own values: another source, another id,
+    // even when logdata names the same one.
+    assert_eq!(events[2]["source"]["ip"], "192.0.2.11");
+    assert_ne!(events[2]["event"]["id"], forged["event"]["id"]);
+}

@@ -386,3 +386,124 @@ fn a_broken_output_stops_every_worker_and_counts_only_what_was_written() {
         assert!(counts.written > 0 && counts.read < 20_000, "{workers}: {counts:?}");
     }
 }
+
+/// The rejection lines of a run's stderr.
+fn rejections(output: &std::process::Output) -> Vec<String> {
+    stderr(output).lines().filter(|l| l.contains("Record rejected.")).map(str::to_owned).collect()
+}
+
+/// A line cut short after a comma used to take the good line after it
+/// along into its rejection: the good one is written now, whether the cut
+/// line stopped inside an object or inside an array.
+#[test]
+fn a_cut_line_costs_only_itself() {
+    let good = r#"{"incident_id":"incident:x:aa:192.0.2.5:1","event_type":"event","timestamp":"1700000000","logtype":"4002"}"#;
+    for cut in [
+        r#"{"incident_id":"incident:cut:aa:1.2.3.4:1","event_type":"event","#,
+        r#"{"incidents":[{"id":"incident:cut:aa:1.2.3.4:1","description":{}},"#,
+    ] {
+        let input = format!("{good}\n{cut}\n{good}\n{good}\n");
+        for workers in ["1", "2"] {
+            let output = transform(&["--workers", workers], input.as_bytes());
+            assert_eq!(summary(&output), (4, 3, 1), "{cut}: {}", stderr(&output));
+            assert_eq!(lines(&output).len(), 3);
+            let rejected = rejections(&output);
+            assert!(rejected[0].contains("line=2 ") && rejected[0].contains("not closed"));
+        }
+    }
+
+    // One record per line inside an array, unindented, is still one array.
+    let array = format!("[\n{good},\n{good}\n]\n");
+    let output = transform(&["--strict"], array.as_bytes());
+    assert_eq!(summary(&output), (2, 2, 0), "{}", stderr(&output));
+}
+
+/// An audit trail entry on its own, as `/api/v1/audit_trail/fetch` lists
+/// them (no `event_type`), is the audit record a page entry gives.
+#[test]
+fn a_bare_audit_trail_entry_is_an_audit_record() {
+    let entry = json!({"action_type": "user_login", "additional_information": null,
+        "flock_id": "flock:default", "id": 12, "message": "User jdoe@example.org logged in",
+        "timestamp": "2024-05-01 10:15:30 UTC+0000", "user": "jdoe@example.org",
+        "user_browser_agent": "Mozilla/5.0 (X11; Linux x86_64)", "user_browser_language": "en",
+        "user_ip": "192.0.2.40"});
+    let output = transform(&["--strict"], entry.to_string().as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let bare = lines(&output);
+    assert_eq!(bare.len(), 1);
+    assert_eq!(bare[0]["event"]["dataset"], "thinkst_canary.audit");
+    assert_eq!(bare[0]["source"]["ip"], "192.0.2.40");
+    let page = json!({"audit_trail": [entry], "result": "success"});
+    assert_eq!(lines(&transform(&[], page.to_string().as_bytes())), bare, "as on a page");
+}
+
+/// An `/incident/fetch` body holds one incident, flat: the keys a feed
+/// incident keeps in `description`, with its key as `id`.
+#[test]
+fn an_incident_fetch_body_maps_its_incident() {
+    let description = json!({"acknowledged": "False", "created": "1714558530",
+        "description": "SSH Login Attempt", "logtype": "4002", "dst_host": "192.0.2.10",
+        "dst_port": "22", "src_host": "192.0.2.55", "src_port": "50122", "name": "fileserver-01",
+        "node_id": "00000000aabbccdd", "events_count": "1", "events_list": "1714558530",
+        "events": [{"USERNAME": "admin", "PASSWORD": "example-pass", "timestamp": 1714558530}]});
+    let key = "incident:sshlogin:0123:192.0.2.55:1714558530";
+    let mut flat = description.clone();
+    flat["id"] = json!(key);
+    let fetched = json!({"incident": flat, "result": "success"});
+    let output = transform(&["--strict"], fetched.to_string().as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = lines(&output);
+    assert_eq!(events.len(), 2, "the incident and its event");
+    assert!(events.iter().all(|e| incident_id(e) == key));
+    assert_eq!(events[0]["rule"]["name"], "SSH Login Attempt");
+    assert_eq!(events[1]["user"]["name"], "admin");
+    assert_eq!(events[1]["source"]["ip"], "192.0.2.55");
+    assert!(!events[1].to_string().contains("example-pass"));
+
+    // The event is the one a feed page holds: same id, so a SIEM keeps one.
+    let feed = json!({"incidents": [{"id": key, "hash_id": "0123", "summary": "SSH Login Attempt",
+        "updated_id": 7, "updated_time": "1714558542", "description": description}]});
+    let from_feed = lines(&transform(&[], feed.to_string().as_bytes()));
+    assert_eq!(events[1]["event"]["id"], from_feed[1]["event"]["id"]);
+
+    let nameless = json!({"incident": {"description": "SSH Login Attempt"}, "result": "success"});
+    let output = transform(&[], nameless.to_string().as_bytes());
+    assert_eq!(summary(&output), (1, 0, 1));
+    assert!(rejections(&output)[0].contains("incident has no"), "{}", stderr(&output));
+}
+
+/// `/incidents/search` pages hold flat incidents with `logdata` lists, a
+/// shape not read yet: each is refused, saying what it is.
+#[test]
+fn incidents_search_pages_are_refused_saying_so() {
+    let search = json!({"cursor": {"next": null, "prev": null}, "page_number": 1,
+        "total_pages": 1, "total_results": 2, "incident_source_counts": {},
+        "incidents": [
+            {"key": "incident:sshlogin:0123:192.0.2.55:1714558530", "src_host": "192.0.2.55",
+             "host": {"id": "00000000aabbccdd"}, "logdata": [{"USERNAME": "admin"}],
+             "events_list": [1714558530000_u64], "previously_seen_count": 0},
+            {"key": "incident:ftplogin:4567:192.0.2.56:1714558531", "logdata": []}]});
+    let output = transform(&[], search.to_string().as_bytes());
+    assert_eq!(summary(&output), (2, 0, 2));
+    let rejected = rejections(&output);
+    assert!(rejected.iter().all(|r| r.contains("an /incidents/search result")), "{rejected:?}");
+}
+
+/// Rejections say what is wrong with the record, not something else.
+#[test]
+fn rejection_reasons_name_the_fault() {
+    let input = concat!(
+        r#"{"incident_id":42,"event_type":"event"}"#,
+        "\n",
+        r#"{"logtype":4002,"src_host":"192.0.2.5","logdata":"USERNAME=root"}"#,
+        "\n"
+    );
+    let output = transform(&[], input.as_bytes());
+    assert_eq!(summary(&output), (2, 0, 2));
+    let rejected = rejections(&output);
+    assert!(rejected[0].contains(r#"\"incident_id\" is 42, not a string"#), "{rejected:?}");
+    assert!(
+        rejected[1].contains(r#"an OpenCanary line whose \"logdata\" is a string, not an object"#),
+        "{rejected:?}"
+    );
+}

@@ -24,7 +24,7 @@ pub enum Input {
     #[default]
     Auto,
     /// Console API records: flattened records, raw incidents, feed and
-    /// audit pages.
+    /// audit pages, audit entries, `/incident/fetch` bodies.
     Api,
     /// OpenCanary JSON lines, also inside a `{"message": ...}` envelope or
     /// after a syslog header.
@@ -75,7 +75,8 @@ impl Input {
 
 /// What a JSON object is.
 pub enum Shape<'a, 'v> {
-    /// A feed or audit page, a raw incident, or a flattened record.
+    /// A feed or audit page, a raw or fetched incident, an audit entry, or
+    /// a flattened record.
     Api,
     OpenCanary,
     /// `{"message": "<JSON text>"}`, as OpenCanary's webhook handler posts
@@ -105,10 +106,14 @@ pub fn shape<'a, 'v>(object: &'a Object<'v>) -> Shape<'a, 'v> {
         || list("audit_trail")
         || object.contains_key("event_type")
         || flatten::is_raw_incident(object)
+        || is_audit_entry(object)
+        || fetched_incident(object).is_some()
     {
         return Shape::Api;
     }
-    if opencanary::is_line(object) {
+    // A line with a non-object `logdata` is still an OpenCanary line, so
+    // that it is rejected as one and not as a record missing `event_type`.
+    if opencanary::is_line(object) || opencanary::bad_logdata(object).is_some() {
         return Shape::OpenCanary;
     }
     if let Some(payload) = webhook::recognise(object) {
@@ -119,4 +124,26 @@ pub fn shape<'a, 'v>(object: &'a Object<'v>) -> Shape<'a, 'v> {
         Some(text) if text.starts_with('{') && text.ends_with('}') => Shape::Envelope(text),
         _ => Shape::Unknown,
     }
+}
+
+/// Whether `object` is one entry of the console's audit trail on its own,
+/// as `/api/v1/audit_trail/fetch` lists them: an `id` and an `action_type`,
+/// and no `event_type` (which `--feed audit` records add).
+pub fn is_audit_entry(object: &Object<'_>) -> bool {
+    object.get("action_type").is_some_and(|a| a.is_str())
+        && object.contains_key("id")
+        && !object.contains_key("event_type")
+}
+
+/// The incident of an `/api/v1/incident/fetch` body,
+/// `{"incident": {...}, "result": "success"}`.
+pub fn fetched_incident<'a, 'v>(object: &'a Object<'v>) -> Option<&'a Object<'v>> {
+    object.get("incident").and_then(|i| i.as_object())
+}
+
+/// Whether an entry of an `incidents` list is one of `/incidents/search`:
+/// a flat incident with its events in a `logdata` list, where the feeds
+/// have a `description` object with `events`.
+pub fn is_search_result(entry: &Object<'_>) -> bool {
+    entry.get("logdata").is_some_and(|l| l.is_array()) && !flatten::is_raw_incident(entry)
 }

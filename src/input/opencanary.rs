@@ -4,8 +4,9 @@
 //! `dst_host`, `dst_port`, `node_id`, an integer `logtype` in its own
 //! numbering, the event's fields under `logdata`, and its times as text.
 //! The ECS mapping asks for console names (`USERNAME`, `NTP_CMD`, `user`,
-//! ...); [`get`] answers them from `logdata` first, then the line, and
-//! through [`ALIASES`] where OpenCanary spells a field otherwise.
+//! ...); [`get`] answers the line's own fields ([`LINE_KEYS`]) from the
+//! line, the others from `logdata` first, then the line, and through
+//! [`ALIASES`] where OpenCanary spells a field otherwise.
 
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -34,6 +35,23 @@ const ALIASES: &[(&str, &str)] = &[
     ("cmd", "command"),
 ];
 
+/// The keys the daemon writes at the top of every line: where and when the
+/// event happened. Only the line answers them: `logdata` holds what the
+/// service module reported about the client's request, and a key of the
+/// same name there must not stand in for the daemon's own value.
+const LINE_KEYS: [&str; 10] = [
+    "dst_host",
+    "dst_port",
+    "src_host",
+    "src_port",
+    "logtype",
+    "node_id",
+    "local_time",
+    "utc_time",
+    "local_time_adjusted",
+    "honeycred",
+];
+
 // TODO: Give the text of the daemon's own messages (logtype 1001,
 // `logdata.msg.logdata`) to an ECS `message` once the mapping writes that
 // field for events; the line is written, but its text is not mapped yet.
@@ -50,27 +68,76 @@ const TIME: &str = "%Y-%m-%d %H:%M:%S%.f";
 /// and a `logtype` (an integer, or digits in some forwarders' output).
 /// Console records never have `logdata`.
 pub fn is_line(object: &Object<'_>) -> bool {
-    let logtype = object.get("logtype");
-    let numeric = logtype.is_some_and(|t| {
+    has_numeric_logtype(object) && object.get("logdata").is_some_and(|l| l.is_object())
+}
+
+fn has_numeric_logtype(object: &Object<'_>) -> bool {
+    object.get("logtype").is_some_and(|t| {
         t.is_i64() || t.is_u64() || t.as_str().is_some_and(|s| s.parse::<u64>().is_ok())
-    });
-    numeric && object.get("logdata").is_some_and(|l| l.is_object())
+    })
+}
+
+/// What a line with a numeric `logtype` has under `logdata` when that is
+/// not the object it should be: `"a string"`, `"null"`, ...
+pub fn bad_logdata(object: &Object<'_>) -> Option<&'static str> {
+    if !has_numeric_logtype(object) {
+        return None;
+    }
+    let kind = match object.get("logdata")? {
+        Value::Object(_) => return None,
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Static(simd_json::StaticNode::Null) => "null",
+        Value::Static(simd_json::StaticNode::Bool(_)) => "a boolean",
+        Value::Static(_) => "a number",
+    };
+    Some(kind)
 }
 
 /// Looks `key` up in an OpenCanary line the way the console would hold it.
+/// `record_id` is never answered: an OpenCanary line carries no id of its
+/// own, so its id is the hash of its content ([`crate::flatten::record_id`]),
+/// whatever a `logdata.record_id` says.
 pub(crate) fn get<'a, 'v>(
     line: &'a Object<'v>,
     logdata: &'a Object<'v>,
     key: &str,
 ) -> Option<&'a Value<'v>> {
-    let found = logdata
-        .get(key)
-        .or_else(|| {
-            let mut spellings = ALIASES.iter().filter(|(console, _)| *console == key);
-            spellings.find_map(|(_, spelled)| logdata.get(*spelled))
-        })
-        .or_else(|| line.get(key).filter(|_| key != "logdata"))?;
+    let found = match key {
+        "logdata" | "record_id" => return None,
+        _ if LINE_KEYS.contains(&key) => line.get(key)?,
+        _ => logdata
+            .get(key)
+            .or_else(|| {
+                let mut spellings = ALIASES.iter().filter(|(console, _)| *console == key);
+                spellings.find_map(|(_, spelled)| logdata.get(*spelled))
+            })
+            .or_else(|| line.get(key))?,
+    };
     (found.as_str() != Some(NOT_SUPPLIED)).then_some(found)
+}
+
+/// Calls `f` with every key of the line and its value, under the names the
+/// line uses, each key once: `logdata`'s keys, then the line's own. Where
+/// both hold a key, the value is the one [`get`] reads, so that the record
+/// id covers the line's real `src_host` and not a `logdata` key that
+/// shadows it.
+pub(crate) fn for_each_field<'a, 'v>(
+    line: &'a Object<'v>,
+    logdata: &'a Object<'v>,
+    mut f: impl FnMut(&'a str, &'a Value<'v>),
+) {
+    let own = |key: &str| LINE_KEYS.contains(&key);
+    for (key, value) in logdata.iter() {
+        if !(own(key) && line.contains_key(key.as_ref())) {
+            f(key, value);
+        }
+    }
+    for (key, value) in line.iter() {
+        if key != "logdata" && (own(key) || !logdata.contains_key(key.as_ref())) {
+            f(key, value);
+        }
+    }
 }
 
 /// The time of the line: `utc_time`, else `local_time` (lines of older
@@ -109,6 +176,55 @@ mod tests {
         assert_eq!(text("HOSTNAME"), None, "a placeholder is no value");
         assert!(get(line, logdata, "logdata").is_none());
         assert!(get(line, logdata, "logtype").is_some_and(|t| t.as_u64() == Some(11001)));
+    }
+
+    #[test]
+    fn the_lines_own_fields_and_id_are_not_read_from_logdata() {
+        let value = parse(
+            r#"{"dst_host":"192.0.2.20","dst_port":22,"logtype":4002,"node_id":"oc-1",
+            "src_host":"192.0.2.9","src_port":4000,"utc_time":"2026-12-03 12:36:17",
+            "logdata":{"src_host":"198.51.100.1","dst_port":1,"logtype":1001,"node_id":"forged",
+            "utc_time":"2000-01-01 00:00:00","record_id":"forged-id","USERNAME":"root",
+            "flavour":"logdata"},"flavour":"line"}"#,
+        );
+        let line = value.as_object().unwrap();
+        let logdata = line.get("logdata").unwrap().as_object().unwrap();
+        let text = |key| get(line, logdata, key).map(|v| v.encode());
+        assert_eq!(text("src_host").as_deref(), Some("\"192.0.2.9\""));
+        assert_eq!(text("dst_port").as_deref(), Some("22"));
+        assert_eq!(text("logtype").as_deref(), Some("4002"));
+        assert_eq!(text("node_id").as_deref(), Some("\"oc-1\""));
+        assert_eq!(text("utc_time").as_deref(), Some("\"2026-12-03 12:36:17\""));
+        assert_eq!(text("record_id"), None);
+        assert_eq!(text("USERNAME").as_deref(), Some("\"root\""));
+        // Keys that are not the line's own still answer from logdata first.
+        assert_eq!(text("flavour").as_deref(), Some("\"logdata\""));
+        // A line key the line lacks is not taken from logdata either.
+        let value = parse(r#"{"logtype":4002,"logdata":{"src_host":"198.51.100.1"}}"#);
+        let line = value.as_object().unwrap();
+        let logdata = line.get("logdata").unwrap().as_object().unwrap();
+        assert!(get(line, logdata, "src_host").is_none());
+    }
+
+    #[test]
+    fn every_key_is_listed_once_with_the_value_get_reads() {
+        let value = parse(
+            r#"{"src_host":"192.0.2.9","logtype":4002,"flavour":"line",
+            "logdata":{"src_host":"198.51.100.1","USERNAME":"root","flavour":"logdata"}}"#,
+        );
+        let line = value.as_object().unwrap();
+        let logdata = line.get("logdata").unwrap().as_object().unwrap();
+        let mut fields = Vec::new();
+        for_each_field(line, logdata, |key, value| fields.push((key, value.encode())));
+        fields.sort();
+        let expected = [
+            ("USERNAME", "\"root\""),
+            ("flavour", "\"logdata\""),
+            ("logtype", "4002"),
+            ("src_host", "\"192.0.2.9\""),
+        ];
+        let expected: Vec<_> = expected.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        assert_eq!(fields, expected);
     }
 
     #[test]
