@@ -193,7 +193,11 @@ pub async fn run<W: Write>(
         progress: progress_bar(),
         staged: Vec::new(),
         scratch: Vec::new(),
-        mapper: Mapper::with_options(options.mapping),
+        // Only mapped output needs the user-agent parser (some 30 MB).
+        mapper: match options.emit {
+            Emit::Ecs => Mapper::with_options(options.mapping).warm_up(),
+            Emit::Events | Emit::Incidents => Mapper::with_options(options.mapping),
+        },
     };
     loop {
         match poller.drain(&stop).await {

@@ -123,7 +123,7 @@ impl Transformer {
             bulk_action.extend_from_slice(b",\"_id\":");
         }
         Transformer {
-            mapper: Mapper::with_options(mapping),
+            mapper: Mapper::with_options(mapping).warm_up(),
             workers: 1,
             mapped: 0,
             format,

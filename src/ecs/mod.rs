@@ -101,8 +101,15 @@ impl Mapper {
     }
 
     pub fn with_options(options: Options) -> Self {
-        user_agent::warm_up();
         Mapper { options, ..Self::default() }
+    }
+
+    /// Starts building the user-agent parser now, on a thread of its own,
+    /// for a caller about to map records; one that may never map any (a
+    /// source writing raw records) does not pay its memory.
+    pub fn warm_up(self) -> Self {
+        user_agent::warm_up();
+        self
     }
 
     /// A mapper for another thread: the same options and the same record of
