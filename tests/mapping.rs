@@ -221,6 +221,7 @@ fn login_headers_and_url_secrets_never_reach_the_output() {
         record(
             json!(3001),
             json!({"headers": {"Authorization": "Basic SECRET-A", "Cookie": "sid=SECRET-B",
+                               "X-Nested": {"inner": [{"password": "SECRET-K"}]},
                                "x-api-key": "SECRET-C", "Referer": "https://a.example/?token=SECRET-D",
                                "Host": "bird.example", "User-Agent": "curl/8.0"},
                    "PATH": "/login?user=bob&password=SECRET-E"}),
@@ -240,7 +241,7 @@ fn login_headers_and_url_secrets_never_reach_the_output() {
     ];
     let secrets = [
         "SECRET-A", "SECRET-B", "SECRET-C", "SECRET-D", "SECRET-E", "SECRET-F", "SECRET-G",
-        "SECRET-H", "SECRET-I", "SECRET-J",
+        "SECRET-H", "SECRET-I", "SECRET-J", "SECRET-K",
     ];
     for args in [&[][..], &["--keep-original"][..], &["--keep-original", "--profile", "ecs"][..]] {
         let events = map(args, &lines);

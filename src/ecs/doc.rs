@@ -419,28 +419,45 @@ pub struct Smb {
 }
 
 /// A header map, written with the values of credential headers
-/// (`Authorization`, `Cookie`, API keys) replaced, and URLs (a `Referer`)
-/// without their passwords and secret parameters.
+/// (`Authorization`, `Cookie`, API keys) replaced at any depth, and URLs (a
+/// `Referer`) without their passwords and secret parameters.
 #[derive(Clone, Copy, PartialEq)]
 pub struct Headers<'a>(pub &'a simd_json::BorrowedValue<'a>);
 
 impl Serialize for Headers<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
+        Redacted(self.0).serialize(serializer)
+    }
+}
+
+/// A value written with credential members redacted, recursively.
+struct Redacted<'a>(&'a simd_json::BorrowedValue<'a>);
+
+impl Serialize for Redacted<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
         use simd_json::prelude::*;
-        let Some(headers) = self.0.as_object() else {
-            return self.0.serialize(serializer);
-        };
-        let mut map = serializer.serialize_map(Some(headers.len()))?;
-        for (name, value) in headers.iter() {
-            if crate::flatten::is_credential(name) {
-                map.serialize_entry(name, crate::flatten::REDACTED)?;
-            } else if let Some(redacted) = value.as_str().and_then(super::redact_url) {
-                map.serialize_entry(name, &redacted)?;
-            } else {
-                map.serialize_entry(name, value)?;
+        if let Some(members) = self.0.as_object() {
+            let mut map = serializer.serialize_map(Some(members.len()))?;
+            for (name, value) in members.iter() {
+                if crate::flatten::is_credential(name) {
+                    map.serialize_entry(name, crate::flatten::REDACTED)?;
+                } else {
+                    map.serialize_entry(name, &Redacted(value))?;
+                }
             }
+            return map.end();
         }
-        map.end()
+        if let Some(items) = self.0.as_array() {
+            let mut seq = serializer.serialize_seq(Some(items.len()))?;
+            for item in items.iter() {
+                seq.serialize_element(&Redacted(item))?;
+            }
+            return seq.end();
+        }
+        match self.0.as_str().and_then(super::redact_url) {
+            Some(redacted) => serializer.serialize_str(&redacted),
+            None => self.0.serialize(serializer),
+        }
     }
 }
