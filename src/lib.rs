@@ -27,3 +27,11 @@ pub mod ndjson;
 pub mod poll;
 pub mod state;
 pub mod transform;
+
+/// Parses JSON text for a unit test; the leaked buffer lets the value
+/// outlive the call.
+#[cfg(test)]
+pub(crate) fn test_value(text: &str) -> simd_json::BorrowedValue<'static> {
+    let bytes: &'static mut [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
+    simd_json::to_borrowed_value(bytes).unwrap()
+}

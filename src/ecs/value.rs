@@ -167,11 +167,7 @@ pub fn is_default<T: Default + PartialEq>(value: &T) -> bool {
 mod tests {
     use super::*;
 
-    /// Parses a test value; the leaked buffer lets it outlive the call.
-    fn parse(text: &str) -> Value<'static> {
-        let bytes: &'static mut [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
-        simd_json::to_borrowed_value(bytes).unwrap()
-    }
+    use crate::test_value as parse;
 
     #[test]
     fn ports_come_from_strings_or_numbers_and_keep_zero() {

@@ -154,10 +154,7 @@ pub(crate) fn time(line: &Object<'_>) -> Option<jiff::Timestamp> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Value<'static> {
-        let bytes: &'static mut [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
-        simd_json::to_borrowed_value(bytes).unwrap()
-    }
+    use crate::test_value as parse;
 
     #[test]
     fn console_names_answer_opencanary_spellings() {

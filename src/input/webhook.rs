@@ -342,10 +342,7 @@ fn annotations<'v>(value: &Value<'v>) -> Option<Value<'v>> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Value<'static> {
-        let bytes: &'static mut [u8] = Box::leak(text.as_bytes().to_vec().into_boxed_slice());
-        simd_json::to_borrowed_value(bytes).unwrap()
-    }
+    use crate::test_value as parse;
 
     fn converted(text: &str) -> (Kind, serde_json::Value) {
         let value = parse(text);
