@@ -122,8 +122,13 @@ impl Transformer {
             flatten::write_str(&mut bulk_action, index).expect("writing to a Vec cannot fail");
             bulk_action.extend_from_slice(b",\"_id\":");
         }
+        Self::assemble(Mapper::with_options(mapping).warm_up(), format, bulk_action, Input::Auto)
+    }
+
+    /// A transformer with fresh working state around these settings.
+    fn assemble(mapper: Mapper, format: Format, bulk_action: Vec<u8>, input: Input) -> Self {
         Transformer {
-            mapper: Mapper::with_options(mapping).warm_up(),
+            mapper,
             workers: 1,
             mapped: 0,
             format,
@@ -132,7 +137,7 @@ impl Transformer {
             counts: Counts::default(),
             out: Vec::with_capacity(CHUNK * 2),
             head: Vec::with_capacity(240),
-            input: Input::Auto,
+            input,
             inner: Vec::new(),
             at: (String::new(), 0),
         }
@@ -157,20 +162,8 @@ impl Transformer {
 
     /// A transformer for a worker thread: the same settings, state of its own.
     fn fork(&self) -> Transformer {
-        Transformer {
-            mapper: self.mapper.fork(),
-            workers: 1,
-            mapped: 0,
-            format: self.format.clone(),
-            bulk_action: self.bulk_action.clone(),
-            buffers: simd_json::Buffers::new(1 << 16),
-            counts: Counts::default(),
-            out: Vec::with_capacity(CHUNK * 2),
-            head: Vec::with_capacity(240),
-            input: self.input,
-            inner: Vec::new(),
-            at: (String::new(), 0),
-        }
+        let (format, action) = (self.format.clone(), self.bulk_action.clone());
+        Self::assemble(self.mapper.fork(), format, action, self.input)
     }
 
     /// Reads every document of `input` (named `name` in messages) and writes
