@@ -549,12 +549,10 @@ impl Transformer {
                 self.out.extend_from_slice(&self.bulk_action);
                 flatten::write_str(&mut self.out, &id).expect("writing to a Vec cannot fail");
                 self.out.extend_from_slice(b"}}\n");
-                let event = self.out.len();
-                self.mapper.map_with_id(record, id, &mut self.out);
                 // Data streams refuse a document without @timestamp, and a
                 // bulk body is sent again whole after any refusal: better
                 // one record rejected here than the pipeline stuck.
-                if !self.out[event..].starts_with(b"{\"@timestamp\":") {
+                if !self.mapper.map_with_id(record, id, &mut self.out) {
                     self.out.truncate(start);
                     let (name, line) = std::mem::take(&mut self.at);
                     let reason = "no time for @timestamp, which Elasticsearch data streams require";

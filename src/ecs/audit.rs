@@ -148,7 +148,7 @@ pub fn map(
     options: super::Options,
     agents: &mut Agents,
     out: &mut Vec<u8>,
-) {
+) -> bool {
     let agent =
         record.get("user_browser_agent").and_then(string).map(|raw| (raw, agents.parse(raw)));
     let agent = agent.as_ref().map(|(raw, parsed)| (*raw, parsed.as_deref()));
@@ -160,6 +160,7 @@ pub fn map(
         document.observer = Observer { vendor: "Thinkst", product: "Canary" };
     }
     super::write(&document, out);
+    document.timestamp.is_some()
 }
 
 fn document<'a>(

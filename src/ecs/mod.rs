@@ -128,7 +128,8 @@ impl Mapper {
     }
 
     /// [`Mapper::map`] with the record's id (`event.id`) already computed.
-    pub fn map_with_id(&mut self, record: &Record<'_, '_>, id: String, out: &mut Vec<u8>) {
+    /// Says whether the event got an `@timestamp`.
+    pub fn map_with_id(&mut self, record: &Record<'_, '_>, id: String, out: &mut Vec<u8>) -> bool {
         if record.kind() == Kind::Audit {
             return audit::map(record, id, self.options, &mut self.agents, out);
         }
@@ -160,6 +161,7 @@ impl Mapper {
             });
         }
         write(&document, out);
+        document.timestamp.is_some()
     }
 
     /// What the record's logtype means; an unknown one is reported once per
