@@ -455,10 +455,13 @@ pub fn is_credential(key: &str) -> bool {
     let named = CREDENTIALS
         .iter()
         .any(|c| c.len() == key.len() && key.bytes().zip(c.bytes()).all(|(k, c)| normal(k) == c));
-    named || {
-        let lower = key.to_ascii_lowercase();
-        lower.contains("password") || lower.contains("passwd")
-    }
+    named || contains_ignore_case(key, "password") || contains_ignore_case(key, "passwd")
+}
+
+/// Whether `text` holds `word` (lower case ASCII) in any letter case; no
+/// allocation, as it runs for every key of a kept original.
+pub fn contains_ignore_case(text: &str, word: &str) -> bool {
+    text.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }
 
 /// What a credential's value is replaced with in kept originals.

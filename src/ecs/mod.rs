@@ -291,7 +291,7 @@ fn level(record: &Fields<'_, '_>, context: &Context, document: &Document<'_>) ->
         .thinkst_canary
         .matched_annotations
         .iter()
-        .any(|a| a.to_ascii_lowercase().contains("scan"));
+        .any(|a| crate::flatten::contains_ignore_case(a, "scan"));
     let exposed =
         document.destination.nat.ip.is_some() && document.source.ip.is_some_and(is_public);
     if scanner || exposed {
