@@ -72,6 +72,14 @@ fn console_env(console: &Console, dir: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The console's variables plus the local sink as Sekoia's intake, with its key.
+fn sekoia_env(console: &Console, sink: &Sink, dir: &Path) -> Vec<(&'static str, String)> {
+    let mut env = console_env(console, dir);
+    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
+    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    env
+}
+
 fn lines_of(text: &[String]) -> Vec<Value> {
     text.iter().map(|l| serde_json::from_str(l).expect("every line is JSON")).collect()
 }
@@ -92,9 +100,7 @@ async fn to_sekoia_sends_every_event_once_gzipped_with_the_intake_key() {
     let console = console().await;
     let sink = Sink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut env = console_env(&console, dir.path());
-    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
-    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    let mut env = sekoia_env(&console, &sink, dir.path());
     // Small batches: the events go in several requests.
     env.push(("CANARY_BATCH_BYTES", "20000".to_owned()));
 
@@ -132,9 +138,7 @@ async fn to_sekoia_moves_no_state_until_the_intake_accepted_everything() {
     let sink = Sink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
-    let mut env = console_env(&console, dir.path());
-    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
-    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    let mut env = sekoia_env(&console, &sink, dir.path());
     env.push(("CANARY_BATCH_BYTES", "20000".to_owned()));
     env.push(("CANARY_CURL_RETRIES", "0".to_owned()));
     let expected = ids(&expected_events(&console).await);
@@ -178,9 +182,7 @@ async fn to_sekoia_batches_whole_lines_and_sends_a_line_over_the_budget_alone() 
     let console = console().await;
     let sink = Sink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut env = console_env(&console, dir.path());
-    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
-    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    let mut env = sekoia_env(&console, &sink, dir.path());
     // Smaller than the demo's longest ECS lines (2.6 KB), larger than two
     // of its shortest.
     env.push(("CANARY_BATCH_BYTES", BUDGET.to_string()));
@@ -216,9 +218,7 @@ async fn to_sekoia_refuses_a_batch_size_that_is_not_a_byte_count() {
     let console = console().await;
     let sink = Sink::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut env = console_env(&console, dir.path());
-    env.push(("SEKOIA_INTAKE_URL", sink.intake_url()));
-    env.push(("SEKOIA_INTAKE_KEY", INTAKE_KEY.to_owned()));
+    let env = sekoia_env(&console, &sink, dir.path());
     for size in ["9M", "0", "-5", "1e6"] {
         let mut env = env.clone();
         env.push(("CANARY_BATCH_BYTES", size.to_owned()));
