@@ -30,14 +30,14 @@
 use std::borrow::Cow;
 
 use jiff::fmt::strtime;
-use serde::Serialize;
 use simd_json::BorrowedValue as Value;
 use simd_json::prelude::*;
 
 use super::doc::{Endpoint, Related, UserAgent};
+use super::json::{Json, Object, Verbatim, name};
 use super::time::{self, Rfc3339};
 use super::user_agent::{Agents, Parsed};
-use super::value::{self, Text, is_default, string, text};
+use super::value::{self, Text, string, text};
 use crate::flatten::Record;
 
 /// `timestamp` as the Console API writes it, e.g. `2020-04-02 18:11:27
@@ -70,75 +70,123 @@ const TYPES: &[Row] = &[
 /// Words that make `event.outcome` `failure`.
 const FAILURE: &[&str] = &["fail", "failed", "failure"];
 
-#[derive(Serialize)]
 struct Document<'a> {
-    #[serde(rename = "@timestamp", skip_serializing_if = "Option::is_none")]
     timestamp: Option<Rfc3339>,
     event: Event<'a>,
     observer: Observer,
-    #[serde(skip_serializing_if = "is_default")]
     source: Endpoint<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     user: User<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     user_agent: UserAgent<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "is_default")]
     related: Related<'a>,
     thinkst_canary: Vendor<'a>,
 }
 
-#[derive(Serialize)]
+impl Json for Document<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("@timestamp"), &self.timestamp);
+        o.always(name!("event"), &self.event);
+        o.always(name!("observer"), &self.observer);
+        o.member(name!("source"), &self.source);
+        o.member(name!("user"), &self.user);
+        o.member(name!("user_agent"), &self.user_agent);
+        o.member(name!("message"), &self.message);
+        o.member(name!("related"), &self.related);
+        o.always(name!("thinkst_canary"), &self.thinkst_canary);
+        o.end()
+    }
+}
+
 struct Event<'a> {
     id: String,
     /// Only with `--keep-original`: the entry, credentials redacted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     original: Option<String>,
     kind: &'static str,
     category: &'static [&'static str],
-    #[serde(rename = "type")]
     types: [&'static str; 1],
-    #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<&'static str>,
     module: &'static str,
     dataset: &'static str,
 }
 
+impl Json for Event<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.always(name!("id"), &self.id);
+        o.member(name!("original"), &self.original);
+        o.always(name!("kind"), &self.kind);
+        o.always(name!("category"), &self.category);
+        o.always(name!("type"), &self.types);
+        o.member(name!("action"), &self.action);
+        o.member(name!("outcome"), &self.outcome);
+        o.always(name!("module"), &self.module);
+        o.always(name!("dataset"), &self.dataset);
+        o.end()
+    }
+}
+
 /// The console, which keeps the trail; unlike an incident's observer it is
 /// not a honeypot, so it has no type.
-#[derive(Serialize)]
 struct Observer {
     vendor: &'static str,
     product: &'static str,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Observer {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.always(name!("vendor"), &self.vendor);
+        o.always(name!("product"), &self.product);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 struct User<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<Text<'a>>,
     /// The name again when it is an address: console users log in with one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+impl Json for User<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("name"), &self.name);
+        o.member(name!("email"), &self.email);
+        o.end()
+    }
+}
+
 struct Vendor<'a> {
     audit: Audit<'a>,
 }
 
-#[derive(Serialize)]
+impl Json for Vendor<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.always(name!("audit"), &self.audit);
+        o.end()
+    }
+}
+
 struct Audit<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     flock_id: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     additional_information: Option<&'a Value<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     browser_language: Option<Text<'a>>,
+}
+
+impl Json for Audit<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("id"), &self.id);
+        o.member(name!("flock_id"), &self.flock_id);
+        o.member(name!("additional_information"), &self.additional_information.map(Verbatim));
+        o.member(name!("browser_language"), &self.browser_language);
+        o.end()
+    }
 }
 
 /// Appends the ECS line of one audit record to `out`; never panics.
@@ -349,7 +397,11 @@ mod tests {
     fn console_and_webhook_times() {
         let render = |text: &str| {
             let value = Value::from(text);
-            timestamp(&value).map(|t| serde_json::to_value(t).unwrap())
+            timestamp(&value).map(|t| {
+                let mut out = Vec::new();
+                t.write(&mut out);
+                serde_json::from_slice::<serde_json::Value>(&out).unwrap()
+            })
         };
         assert_eq!(render("2020-04-02 18:11:27 UTC+0000").unwrap(), "2020-04-02T18:11:27Z");
         assert_eq!(render("2020-04-02 20:11:27 UTC+0200").unwrap(), "2020-04-02T18:11:27Z");

@@ -1,421 +1,633 @@
 //! The shape of the ECS document: plain structs that borrow their text from
-//! the record (or from the mapper's caches) and serialize straight into the
-//! output buffer. Field order here is the output order; unset fields and
-//! empty groups are left out.
+//! the record (or from the mapper's caches) and write themselves straight
+//! into the output buffer ([`super::json`]). Each type's `write` gives the
+//! output names and order; unset fields and empty groups are left out.
 
 use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::json::{Json, Object, Verbatim, name};
 use super::time::Rfc3339;
-use super::value::{Few, Text, is_default};
+use super::value::{Few, Text};
 
-#[derive(Serialize)]
 pub struct Document<'a> {
-    #[serde(rename = "@timestamp", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Rfc3339>,
     pub event: Event<'a>,
     pub observer: Observer<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub source: Endpoint<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub destination: Endpoint<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub network: Network,
-    #[serde(skip_serializing_if = "is_default")]
     pub user: User<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub user_agent: UserAgent<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub url: Url<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub http: Http<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub tls: Tls,
-    #[serde(skip_serializing_if = "is_default")]
     pub process: Process<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub file: File<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub action: Action<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub rule: Rule<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub related: Related<'a>,
     /// Matched annotations and the source's reputation flags.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<&'a str>,
     pub thinkst_canary: Canary<'a>,
 }
 
-#[derive(Serialize)]
+impl Json for Document<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("@timestamp"), &self.timestamp);
+        o.always(name!("event"), &self.event);
+        o.always(name!("observer"), &self.observer);
+        o.member(name!("source"), &self.source);
+        o.member(name!("destination"), &self.destination);
+        o.member(name!("network"), &self.network);
+        o.member(name!("user"), &self.user);
+        o.member(name!("user_agent"), &self.user_agent);
+        o.member(name!("url"), &self.url);
+        o.member(name!("http"), &self.http);
+        o.member(name!("tls"), &self.tls);
+        o.member(name!("process"), &self.process);
+        o.member(name!("file"), &self.file);
+        o.member(name!("action"), &self.action);
+        o.member(name!("rule"), &self.rule);
+        o.member(name!("related"), &self.related);
+        o.member(name!("tags"), &self.tags);
+        o.always(name!("thinkst_canary"), &self.thinkst_canary);
+        o.end()
+    }
+}
+
 pub struct Event<'a> {
     pub id: String,
     /// Only with `--keep-original`: the record, credentials redacted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<String>,
     pub kind: &'static str,
     pub category: Few<&'static str, 4>,
-    #[serde(rename = "type")]
     pub types: Few<&'static str, 4>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<u8>,
     pub module: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<Rfc3339>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Event<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.always(name!("id"), &self.id);
+        o.member(name!("original"), &self.original);
+        o.always(name!("kind"), &self.kind);
+        o.always(name!("category"), &self.category);
+        o.always(name!("type"), &self.types);
+        o.member(name!("outcome"), &self.outcome);
+        o.member(name!("severity"), &self.severity);
+        o.member(name!("risk_score"), &self.risk_score);
+        o.always(name!("module"), &self.module);
+        o.member(name!("code"), &self.code);
+        o.member(name!("dataset"), &self.dataset);
+        o.member(name!("action"), &self.action);
+        o.member(name!("reason"), &self.reason);
+        o.member(name!("start"), &self.start);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Network {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub transport: Option<&'static str>,
 }
 
-#[derive(Serialize)]
+impl Json for Network {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("protocol"), &self.protocol);
+        o.member(name!("transport"), &self.transport);
+        o.end()
+    }
+}
+
 pub struct Observer<'a> {
     pub vendor: &'static str,
     pub product: &'static str,
-    #[serde(rename = "type")]
     pub kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub serial_number: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
     /// ECS form: upper case, dash separated.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
 }
 
+impl Json for Observer<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.always(name!("vendor"), &self.vendor);
+        o.always(name!("product"), &self.product);
+        o.always(name!("type"), &self.kind);
+        o.member(name!("name"), &self.name);
+        o.member(name!("serial_number"), &self.serial_number);
+        o.member(name!("ip"), &self.ip);
+        o.member(name!("mac"), &self.mac);
+        o.end()
+    }
+}
+
 /// `source` or `destination`.
-#[derive(Default, PartialEq, Serialize)]
+#[derive(Default, PartialEq)]
 pub struct Endpoint<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subdomain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub top_level_domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "is_default")]
     pub geo: Geo<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub nat: Nat,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Endpoint<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("address"), &self.address);
+        o.member(name!("ip"), &self.ip);
+        o.member(name!("port"), &self.port);
+        o.member(name!("domain"), &self.domain);
+        o.member(name!("registered_domain"), &self.registered_domain);
+        o.member(name!("subdomain"), &self.subdomain);
+        o.member(name!("top_level_domain"), &self.top_level_domain);
+        o.member(name!("geo"), &self.geo);
+        o.member(name!("nat"), &self.nat);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Geo<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub city_name: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub continent_code: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_iso_code: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub country_name: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub region_name: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
 }
 
-#[derive(Clone, Copy, PartialEq, Serialize)]
+impl Json for Geo<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("city_name"), &self.city_name);
+        o.member(name!("continent_code"), &self.continent_code);
+        o.member(name!("country_iso_code"), &self.country_iso_code);
+        o.member(name!("country_name"), &self.country_name);
+        o.member(name!("region_name"), &self.region_name);
+        o.member(name!("timezone"), &self.timezone);
+        o.member(name!("location"), &self.location);
+        o.end()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
 pub struct Location {
     pub lat: f64,
     pub lon: f64,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Location {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.always(name!("lat"), &self.lat);
+        o.always(name!("lon"), &self.lon);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Nat {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Nat {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("ip"), &self.ip);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct User<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<Text<'a>>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for User<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("name"), &self.name);
+        o.member(name!("domain"), &self.domain);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct UserAgent<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<&'a str>,
-    #[serde(skip_serializing_if = "is_default")]
     pub os: AgentOs<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub device: AgentDevice<'a>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for UserAgent<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("original"), &self.original);
+        o.member(name!("name"), &self.name);
+        o.member(name!("version"), &self.version);
+        o.member(name!("os"), &self.os);
+        o.member(name!("device"), &self.device);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct AgentOs<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub full: Option<&'a str>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for AgentOs<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("name"), &self.name);
+        o.member(name!("version"), &self.version);
+        o.member(name!("full"), &self.full);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct AgentDevice<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<&'a str>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for AgentDevice<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("name"), &self.name);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Url<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub original: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub full: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub scheme: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub subdomain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub top_level_domain: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fragment: Option<&'a str>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Url<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("original"), &self.original);
+        o.member(name!("full"), &self.full);
+        o.member(name!("scheme"), &self.scheme);
+        o.member(name!("username"), &self.username);
+        o.member(name!("domain"), &self.domain);
+        o.member(name!("registered_domain"), &self.registered_domain);
+        o.member(name!("subdomain"), &self.subdomain);
+        o.member(name!("top_level_domain"), &self.top_level_domain);
+        o.member(name!("port"), &self.port);
+        o.member(name!("path"), &self.path);
+        o.member(name!("query"), &self.query);
+        o.member(name!("fragment"), &self.fragment);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Http<'a> {
-    #[serde(skip_serializing_if = "is_default")]
     pub request: HttpRequest<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub response: HttpResponse,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Http<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("request"), &self.request);
+        o.member(name!("response"), &self.response);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct HttpRequest<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub referrer: Option<std::borrow::Cow<'a, str>>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for HttpRequest<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("method"), &self.method);
+        o.member(name!("referrer"), &self.referrer);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct HttpResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u64>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for HttpResponse {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("status_code"), &self.status_code);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Tls {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub established: Option<bool>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Tls {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("established"), &self.established);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Process<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Process<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("name"), &self.name);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct File<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
 }
 
+impl Json for File<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("name"), &self.name);
+        o.member(name!("size"), &self.size);
+        o.end()
+    }
+}
+
 /// Sekoia's own `action.properties.*` names, kept for parity.
-#[derive(Default, PartialEq, Serialize)]
+#[derive(Default, PartialEq)]
 pub struct Action<'a> {
-    #[serde(skip_serializing_if = "is_default")]
     pub properties: ActionProperties<'a>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Action<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("properties"), &self.properties);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct ActionProperties<'a> {
-    #[serde(rename = "ShareName", skip_serializing_if = "Option::is_none")]
     pub share_name: Option<Text<'a>>,
-    #[serde(rename = "Domain", skip_serializing_if = "Option::is_none")]
     pub domain: Option<Text<'a>>,
-    #[serde(rename = "UserName", skip_serializing_if = "Option::is_none")]
     pub user_name: Option<Text<'a>>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for ActionProperties<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("ShareName"), &self.share_name);
+        o.member(name!("Domain"), &self.domain);
+        o.member(name!("UserName"), &self.user_name);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Rule<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Text<'a>>,
     /// `canary`, `canarytoken` or `opencanary`: whose logtype `id` is.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ruleset: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<Text<'a>>,
 }
 
+impl Json for Rule<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("id"), &self.id);
+        o.member(name!("ruleset"), &self.ruleset);
+        o.member(name!("name"), &self.name);
+        o.member(name!("description"), &self.description);
+        o.end()
+    }
+}
+
 /// Room for every address, host and user one record can name.
-#[derive(Default, PartialEq, Serialize)]
+#[derive(Default, PartialEq)]
 pub struct Related<'a> {
-    #[serde(skip_serializing_if = "is_default")]
     // TODO: A consolidated scan of more than 16 addresses lists them all in
     // thinkst_canary.scan.targets but only the first 16 here.
     pub ip: Few<IpAddr, 16>,
-    #[serde(skip_serializing_if = "is_default")]
     pub hosts: Few<&'a str, 4>,
-    #[serde(skip_serializing_if = "is_default")]
     pub user: Few<Text<'a>, 3>,
 }
 
+impl Json for Related<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("ip"), &self.ip);
+        o.member(name!("hosts"), &self.hosts);
+        o.member(name!("user"), &self.user);
+        o.end()
+    }
+}
+
 /// Vendor fields without an ECS home.
-#[derive(Default, PartialEq, Serialize)]
+#[derive(Default, PartialEq)]
 pub struct Canary<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub incident_id: Option<&'a str>,
     /// Only with `--keep-credentials`: credential values by lowercase key.
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub credentials: std::collections::BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub canary_token: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub memo: Option<Text<'a>>,
     /// The token kind (`http`, `dns`, `aws-id`); Sekoia's profile also puts
     /// it in `event.dataset`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<Text<'a>>,
     /// What the attacker asked the service to do: a database or Redis
     /// command, an SMB audit action, a TFTP opcode, an NTP command.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub operation: Option<Text<'a>>,
     /// `low`, `medium`, `high` or `critical`: `event.severity` in words.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub severity: Option<&'static str>,
     /// The SSH login used credentials planted as a breadcrumb, or an
     /// OpenCanary honey credential.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub watched_credentials: Option<bool>,
     /// Names the client gave for itself: attacker-supplied, so not a host field.
-    #[serde(skip_serializing_if = "is_default")]
     pub client: Client<'a>,
-    #[serde(skip_serializing_if = "is_default")]
     pub smb: Smb,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub smbarch: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub smbver: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub db: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repo: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ports: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "is_default")]
     pub flock: Flock<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub node_id: Option<Text<'a>>,
     /// The request headers a web Canary or an HTTP token saw, login
     /// headers and URL secrets redacted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<Headers<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub acknowledged: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub notified: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub events_count: Option<u64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub matched_annotations: Vec<&'a str>,
-    #[serde(skip_serializing_if = "is_default")]
     pub ip_blocklist: Blocklist,
-    #[serde(skip_serializing_if = "is_default")]
     pub scan: Scan,
 }
 
+impl Json for Canary<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("incident_id"), &self.incident_id);
+        o.member(name!("credentials"), &self.credentials);
+        o.member(name!("canary_token"), &self.canary_token);
+        o.member(name!("memo"), &self.memo);
+        o.member(name!("token_type"), &self.token_type);
+        o.member(name!("operation"), &self.operation);
+        o.member(name!("severity"), &self.severity);
+        o.member(name!("watched_credentials"), &self.watched_credentials);
+        o.member(name!("client"), &self.client);
+        o.member(name!("smb"), &self.smb);
+        o.member(name!("smbarch"), &self.smbarch);
+        o.member(name!("smbver"), &self.smbver);
+        o.member(name!("db"), &self.db);
+        o.member(name!("repo"), &self.repo);
+        o.member(name!("ports"), &self.ports);
+        o.member(name!("flock"), &self.flock);
+        o.member(name!("node_id"), &self.node_id);
+        o.member(name!("headers"), &self.headers);
+        o.member(name!("acknowledged"), &self.acknowledged);
+        o.member(name!("notified"), &self.notified);
+        o.member(name!("events_count"), &self.events_count);
+        o.member(name!("matched_annotations"), &self.matched_annotations);
+        o.member(name!("ip_blocklist"), &self.ip_blocklist);
+        o.member(name!("scan"), &self.scan);
+        o.end()
+    }
+}
+
 /// The token service's reputation flags for the source address.
-#[derive(Default, PartialEq, Serialize)]
+#[derive(Default, PartialEq)]
 pub struct Blocklist {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_proxy: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_tor: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_vpn: Option<bool>,
+}
+
+impl Json for Blocklist {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("is_proxy"), &self.is_proxy);
+        o.member(name!("is_tor"), &self.is_tor);
+        o.member(name!("is_vpn"), &self.is_vpn);
+        o.end()
+    }
 }
 
 /// Port scans: the ports as integers, and for a consolidated scan the
 /// Canaries' addresses that were scanned.
-#[derive(Default, PartialEq, Serialize)]
+#[derive(Default, PartialEq)]
 pub struct Scan {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<u16>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<IpAddr>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Scan {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("ports"), &self.ports);
+        o.member(name!("targets"), &self.targets);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Flock<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<Text<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<Text<'a>>,
 }
 
-#[derive(Default, PartialEq, Serialize)]
+impl Json for Flock<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("id"), &self.id);
+        o.member(name!("name"), &self.name);
+        o.end()
+    }
+}
+
+#[derive(Default, PartialEq)]
 pub struct Client<'a> {
     /// MSSQL's HOSTNAME, WinRM's WORKSTATION, SMB's REMOTENAME.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<&'a str>,
     /// MSSQL's APPNAME: the attacker's client program.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub application: Option<Text<'a>>,
 }
 
+impl Json for Client<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("hostname"), &self.hostname);
+        o.member(name!("application"), &self.application);
+        o.end()
+    }
+}
+
 /// An SMB read: SIZE is the bytes read, not the size of the file.
-#[derive(Default, PartialEq, Serialize)]
+#[derive(Default, PartialEq)]
 pub struct Smb {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_size: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_offset: Option<u64>,
+}
+
+impl Json for Smb {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let mut o = Object::new(out);
+        o.member(name!("read_size"), &self.read_size);
+        o.member(name!("read_offset"), &self.read_offset);
+        o.end()
+    }
 }
 
 /// A header map, written with the values of credential headers
@@ -424,9 +636,9 @@ pub struct Smb {
 #[derive(Clone, Copy, PartialEq)]
 pub struct Headers<'a>(pub &'a simd_json::BorrowedValue<'a>);
 
-impl Serialize for Headers<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Redacted(self.0).serialize(serializer)
+impl Json for Headers<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        Verbatim(&Redacted(self.0)).write(out)
     }
 }
 

@@ -16,6 +16,7 @@ mod dn;
 mod doc;
 mod domain;
 mod fields;
+mod json;
 mod key;
 pub mod logtype;
 mod time;
@@ -210,14 +211,8 @@ impl Context {
     }
 }
 
-fn write(document: &impl serde::Serialize, out: &mut Vec<u8>) {
-    let start = out.len();
-    // Writing to a Vec cannot fail and no field type reports errors; should
-    // that change, the line stays valid JSON rather than half an object.
-    if serde_json::to_writer(&mut *out, document).is_err() {
-        out.truncate(start);
-        out.extend_from_slice(b"{}");
-    }
+fn write(document: &impl json::Json, out: &mut Vec<u8>) {
+    document.write(out);
     out.push(b'\n');
 }
 

@@ -5,20 +5,48 @@
 //! seconds as `2024-07-11T07:48:01Z`, the form Sekoia's platform produces.
 
 use jiff::{SignedDuration, Timestamp};
-use serde::{Serialize, Serializer};
 use simd_json::BorrowedValue as Value;
+
+use super::json::{self, Json};
 use simd_json::prelude::*;
 
 /// A point in time written as an RFC 3339 UTC string.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Rfc3339(Timestamp);
 
-impl Serialize for Rfc3339 {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // jiff prints a timestamp as UTC with a `Z`, and fractional seconds
-        // only when there are some; `collect_str` avoids a String.
-        serializer.collect_str(&self.0)
+impl Json for Rfc3339 {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        let time = jiff::tz::Offset::UTC.to_datetime(self.0);
+        if time.subsec_nanosecond() != 0 || !(1000..=9999).contains(&time.year()) {
+            // jiff prints a timestamp as UTC with a `Z`, and fractional
+            // seconds only when there are some.
+            json::displayed(out, self.0);
+            return true;
+        }
+        // What jiff prints for whole seconds of years with four digits,
+        // without its formatting machinery (half a microsecond a time).
+        let digits = |out: &mut Vec<u8>, n: i8| out.extend_from_slice(&two_digits(n));
+        out.push(b'"');
+        out.extend_from_slice(itoa::Buffer::new().format(time.year()).as_bytes());
+        out.push(b'-');
+        digits(out, time.month());
+        out.push(b'-');
+        digits(out, time.day());
+        out.push(b'T');
+        digits(out, time.hour());
+        out.push(b':');
+        digits(out, time.minute());
+        out.push(b':');
+        digits(out, time.second());
+        out.extend_from_slice(b"Z\"");
+        true
     }
+}
+
+/// A month, day, hour, minute or second as two digits.
+fn two_digits(n: i8) -> [u8; 2] {
+    let n = n.unsigned_abs();
+    [b'0' + n / 10 % 10, b'0' + n % 10]
 }
 
 impl From<Timestamp> for Rfc3339 {
@@ -82,7 +110,11 @@ mod tests {
     fn render(json: &str) -> Option<String> {
         let bytes: &'static mut [u8] = Box::leak(json.as_bytes().to_vec().into_boxed_slice());
         let value = simd_json::to_borrowed_value(bytes).unwrap();
-        epoch(&value).map(|t| serde_json::to_value(t).unwrap().as_str().unwrap().to_owned())
+        epoch(&value).map(|t| {
+            let mut out = Vec::new();
+            t.write(&mut out);
+            serde_json::from_slice::<String>(&out).unwrap()
+        })
     }
 
     #[test]
@@ -102,6 +134,30 @@ mod tests {
             render(r#""2024-07-11T09:48:01+02:00""#).as_deref(),
             Some("2024-07-11T07:48:01Z")
         );
+    }
+
+    proptest::proptest! {
+        /// The written form is jiff's, with and without fractions, in any year.
+        #[test]
+        fn written_as_jiff_prints_it(
+            second in Timestamp::MIN.as_second()..=Timestamp::MAX.as_second(),
+            whole in proptest::bool::ANY,
+            nanosecond in 0..1_000_000_000i32,
+        ) {
+            let nanosecond = if whole { 0 } else { nanosecond };
+            let Ok(time) = Timestamp::new(second, nanosecond) else { return Ok(()) };
+            let mut out = Vec::new();
+            Rfc3339(time).write(&mut out);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format!("\"{time}\""));
+        }
+
+        #[test]
+        fn recent_times_written_as_jiff_prints_them(second in 0..4_102_444_800i64) {
+            let time = Timestamp::from_second(second).unwrap();
+            let mut out = Vec::new();
+            Rfc3339(time).write(&mut out);
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), format!("\"{time}\""));
+        }
     }
 
     #[test]

@@ -8,10 +8,10 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use serde::{Serialize, Serializer};
 use simd_json::BorrowedValue as Value;
 use simd_json::prelude::*;
 
+use super::json::{self, Json};
 use crate::flatten::Record;
 
 /// A keyword value written as a JSON string, whatever JSON type it came as.
@@ -24,16 +24,16 @@ pub enum Text<'a> {
     Ip(IpAddr),
 }
 
-impl Serialize for Text<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // `collect_str` formats numbers straight into the output, no String.
+impl Json for Text<'_> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
         match self {
-            Text::Str(s) => serializer.serialize_str(s),
-            Text::Int(n) => serializer.collect_str(n),
-            Text::UInt(n) => serializer.collect_str(n),
-            Text::Float(n) => serializer.collect_str(n),
-            Text::Ip(ip) => serializer.collect_str(ip),
+            Text::Str(s) => json::string(out, s),
+            Text::Int(n) => json::quoted_integer(out, *n),
+            Text::UInt(n) => json::quoted_integer(out, *n),
+            Text::Float(n) => json::displayed(out, n),
+            Text::Ip(ip) => return ip.write(out),
         }
+        true
     }
 }
 
@@ -152,15 +152,14 @@ impl<T, const N: usize> Default for Few<T, N> {
     }
 }
 
-impl<T: Serialize, const N: usize> Serialize for Few<T, N> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.items.iter().flatten())
+impl<T: Json + PartialEq, const N: usize> Json for Few<T, N> {
+    fn write(&self, out: &mut Vec<u8>) -> bool {
+        json::list(out, self.iter())
     }
-}
 
-/// For `skip_serializing_if`: leaves out groups in which nothing was set.
-pub fn is_default<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
+    fn absent(&self) -> bool {
+        self.items[0].is_none()
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +198,8 @@ mod tests {
         few.push(1);
         few.push(2);
         few.push(3);
-        assert_eq!(serde_json::to_string(&few).unwrap(), "[1,2]");
+        let mut out = Vec::new();
+        assert!(few.write(&mut out));
+        assert_eq!(out, b"[1,2]");
     }
 }
