@@ -86,6 +86,7 @@ const KEYS: [&str; 66] = [
 
 /// Where `key` is in [`KEYS`]. A `match` compiles to a switch on the length
 /// and a few comparisons, cheaper than searching the array.
+#[inline(always)]
 fn slot(key: &str) -> Option<usize> {
     Some(match key {
         "APPNAME" => 0,
@@ -183,6 +184,7 @@ impl<'a, 'v> Fields<'a, 'v> {
     }
 
     /// What [`Record::get`] answers, from the array when the key is in it.
+    #[inline(always)]
     pub fn get(&self, key: &str) -> Option<&'a Value<'v>> {
         match (&self.slots, slot(key)) {
             (Some(slots), Some(at)) => slots[at],
