@@ -379,6 +379,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn floats_are_written_as_serde_json_writes_them() {
+        // serde_json's exponents carry a sign (`e+123`), unlike ryu's.
+        for f in
+            [-8.242388055619169e123, 1e-7, 52.374, 4.0, -0.0, f64::MAX, f64::NAN, f64::INFINITY]
+        {
+            let mut out = Vec::new();
+            f.write(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&f).unwrap());
+        }
+    }
+
     proptest! {
         #[test]
         fn any_string_is_escaped_as_serde_json_escapes_it(text in any::<String>()) {
