@@ -52,6 +52,7 @@ impl<'o> Object<'o> {
 
     /// Writes `"name":value`, unless the value has nothing to say. `name`
     /// is what [`name!`] makes of the member's name, which needs no escaping.
+    #[inline(always)]
     pub fn member(&mut self, name: &'static str, value: &(impl Json + ?Sized)) {
         if value.absent() {
             return;
@@ -67,12 +68,14 @@ impl<'o> Object<'o> {
 
     /// Writes `"name":value` even when the value is an empty list or group.
     /// Not for an `Option`, whose `None` writes nothing.
+    #[inline(always)]
     pub fn always(&mut self, name: &'static str, value: &(impl Json + ?Sized)) {
         self.name(name);
         value.write(self.out);
         self.empty = false;
     }
 
+    #[inline(always)]
     fn name(&mut self, name: &'static str) {
         debug_assert!(name.starts_with(",\"") && name.ends_with("\":"), "{name}");
         // The first member has no comma before it.
@@ -97,12 +100,16 @@ pub fn string(out: &mut Vec<u8>, text: &str) {
     let mut plain = 0; // start of the bytes not yet copied
     let mut at = 0;
     while at < bytes.len() {
-        if let Some(chunk) = bytes.get(at..at + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-            if !needs_escape(word) {
-                at += 8;
-                continue;
-            }
+        // The last bytes of a string of eight or more are checked as the
+        // last eight, whose start was checked already.
+        let (word, next) = match bytes.get(at..at + 8) {
+            Some(word) => (Some(word), at + 8),
+            None => (bytes.len().checked_sub(8).map(|from| &bytes[from..]), bytes.len()),
+        };
+        let word = word.map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()));
+        if word.is_some_and(|word| !needs_escape(word)) {
+            at = next;
+            continue;
         }
         let end = (at + 8).min(bytes.len());
         while at < end {
