@@ -270,7 +270,7 @@ impl<'a, 'v> Record<'a, 'v> {
 
     /// Writes the record as one line of JSON, newline included, with its
     /// `record_id` when one is given.
-    pub fn write_json<W: Write>(&self, out: &mut W, record_id: Option<&str>) -> io::Result<()> {
+    pub fn write_json(&self, out: &mut Vec<u8>, record_id: Option<&str>) -> io::Result<()> {
         let record_id = record_id.or_else(|| self.get("record_id").and_then(|v| v.as_str()));
         out.write_all(b"{\"event_type\":")?;
         write_str(out, self.kind.as_str())?;
@@ -346,7 +346,10 @@ pub fn record_id(record: &Record<'_, '_>) -> String {
         rewrite(key, value, Rewrite::Canonical, &mut text);
     }
     let digest = Sha256::digest(&text);
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    let mut half = [0; 16];
+    half.copy_from_slice(&digest[..16]);
+    // One formatting call for the 32 digits, not one String per byte.
+    format!("{:032x}", u128::from_be_bytes(half))
 }
 
 /// How [`rewrite`] writes a value again.
@@ -540,16 +543,18 @@ fn incident_key<'a>(incident: &'a Object<'_>) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
-fn write_member<W: Write>(out: &mut W, key: &str, value: &Value<'_>) -> io::Result<()> {
+fn write_member(out: &mut Vec<u8>, key: &str, value: &Value<'_>) -> io::Result<()> {
     out.write_all(b",")?;
     write_str(out, key)?;
     out.write_all(b":")?;
     value.write(out)
 }
 
-/// Writes `s` as a JSON string.
-pub fn write_str<W: Write>(out: &mut W, s: &str) -> io::Result<()> {
-    serde_json::to_writer(out, s).map_err(io::Error::from)
+/// Writes `s` as a JSON string, escaped as serde_json escapes it (record ids
+/// hash these bytes, so they must not change).
+pub fn write_str(out: &mut Vec<u8>, s: &str) -> io::Result<()> {
+    crate::ecs::json_string(out, s);
+    Ok(())
 }
 
 /// A JSON value cut to a length fit for a one-line message.

@@ -24,6 +24,9 @@ mod user_agent;
 mod value;
 mod web;
 
+/// Appends a JSON string escaped exactly as serde_json escapes it.
+pub(crate) use json::string as json_string;
+
 /// A URL (or a path with a query) with its secrets redacted, when it has any.
 pub fn redact_url(text: &str) -> Option<String> {
     web::redact(text)
