@@ -20,6 +20,7 @@
 use std::collections::HashSet;
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -186,10 +187,16 @@ pub async fn run<W: Write>(
     let mut poller = Poller {
         client,
         options,
+        fetcher: Fetcher {
+            client: client.clone(),
+            max_backoff: options.max_backoff,
+            attempts: options.once.then_some(options.once_attempts),
+            page_size: options.page_size,
+            retries: Arc::new(AtomicU64::new(0)),
+        },
         out,
         state,
         summary: Summary::default(),
-        retries: AtomicU64::new(0),
         progress: progress_bar(),
         staged: Vec::new(),
         scratch: Vec::new(),
@@ -226,7 +233,7 @@ pub async fn run<W: Write>(
     if let Some(bar) = &poller.progress {
         bar.finish_and_clear();
     }
-    poller.summary.retries = poller.retries.load(Ordering::Relaxed);
+    poller.summary.retries = poller.fetcher.retries.load(Ordering::Relaxed);
     Ok(poller.summary)
 }
 
@@ -244,10 +251,11 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 struct Poller<'a, W> {
     client: &'a Client,
     options: &'a Options,
+    /// Fetches pages, here or on a task of its own.
+    fetcher: Fetcher,
     out: W,
     state: State,
     summary: Summary,
-    retries: AtomicU64,
     progress: Option<indicatif::ProgressBar>,
     /// What the page being written adds to the state's memory of incidents.
     staged: Vec<(String, Seen)>,
@@ -295,6 +303,7 @@ impl<W: Write> Poller<'_, W> {
         let mut in_order = true;
         let mut cursor: Option<String> = None;
         let mut cursors_seen = HashSet::new();
+        let mut prefetched: Option<Prefetch> = None;
         let mut last_save = std::time::Instant::now();
         let mut lines = Vec::with_capacity(1 << 16);
         // `--since` holds until the feed has given a watermark.
@@ -314,11 +323,20 @@ impl<W: Write> Poller<'_, W> {
                 (None, None) => PageRequest::First { since, limit, filters },
             };
             let page = tokio::select! {
-                page = self.fetch(&request) => page?,
+                page = self.fetcher.next(prefetched.take(), &request) => page?,
                 // What was written is remembered even where the watermark
                 // cannot move yet, so the next run does not repeat it.
                 _ = stop.cancelled() => return self.write_state(),
             };
+            // The next page is asked for now rather than once this one is
+            // written: the console's time to answer overlaps the writing.
+            // A cursor seen before ends the drain below, unfetched.
+            if let Some(next) = page.next_cursor.as_deref()
+                && !page.items.is_empty()
+                && !cursors_seen.contains(next)
+            {
+                prefetched = Some(Prefetch::start(&self.fetcher, next));
+            }
 
             lines.clear();
             self.staged.clear();
@@ -388,7 +406,7 @@ impl<W: Write> Poller<'_, W> {
 
         loop {
             let page = tokio::select! {
-                page = self.fetch_audit(cursor.as_deref()) => page?,
+                page = self.fetcher.audit(cursor.as_deref()) => page?,
                 _ = stop.cancelled() => return Ok(()),
             };
             lines.clear();
@@ -426,75 +444,6 @@ impl<W: Write> Poller<'_, W> {
                 "Page written."
             ),
         }
-    }
-
-    fn backoff(&self) -> ExponentialBuilder {
-        let backoff = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_secs(1))
-            .with_max_delay(self.options.max_backoff)
-            .with_factor(2.0);
-        if self.options.once {
-            backoff.with_max_times(self.options.once_attempts.saturating_sub(1))
-        } else {
-            backoff.without_max_times()
-        }
-    }
-
-    /// The wait before the next attempt: the backoff's step with jitter,
-    /// never above `--max-backoff-secs`, but at least what `Retry-After`
-    /// asked for. `None` when the attempts are used up.
-    fn delay(&self, err: &ApiError, backoff: Option<Duration>) -> Option<Duration> {
-        // Jitter between half and all of the step, so that sources started
-        // together spread out even once they reach the cap; never below a
-        // second (unless the cap is lower): no hot loop.
-        let step = backoff?.min(self.options.max_backoff);
-        let floor = Duration::from_secs(1).min(self.options.max_backoff);
-        let delay = step.mul_f64(0.5 + fastrand::f64() / 2.0).max(floor);
-        let asked = err.retry_after().unwrap_or_default().min(MAX_RETRY_AFTER);
-        Some(delay.max(asked))
-    }
-
-    fn retried(&self, err: &ApiError, delay: Duration) {
-        self.retries.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(
-            kind = err.kind(),
-            error = %err,
-            retry_in_secs = delay.as_secs_f64(),
-            "Console request failed; retrying."
-        );
-    }
-
-    /// Fetches one page, retrying what may pass later. On a cursor, only
-    /// network and HTTP faults are retried: an answer about the request
-    /// itself means the cursor is gone.
-    async fn fetch(&self, request: &PageRequest<'_>) -> Result<Page, RunError> {
-        let on_cursor = matches!(request, PageRequest::Next { .. });
-        let result = (|| self.client.incidents_page(request))
-            .retry(self.backoff())
-            .when(|err| if on_cursor { err.is_transport() } else { err.is_transient() })
-            .adjust(|err, delay| self.delay(err, delay))
-            .notify(|err, delay| self.retried(err, delay))
-            .await;
-        result.map_err(|err| match err {
-            ApiError::Auth { .. } => RunError::Auth(err),
-            err if on_cursor && !err.is_transport() => RunError::CursorLost(err),
-            err if err.is_transient() => RunError::Unavailable(err),
-            err => RunError::Console(err),
-        })
-    }
-
-    async fn fetch_audit(&self, cursor: Option<&str>) -> Result<Page, RunError> {
-        let result = (|| self.client.audit_page(cursor, self.options.page_size))
-            .retry(self.backoff())
-            .when(ApiError::is_transient)
-            .adjust(|err, delay| self.delay(err, delay))
-            .notify(|err, delay| self.retried(err, delay))
-            .await;
-        result.map_err(|err| match err {
-            ApiError::Auth { .. } => RunError::Auth(err),
-            err if err.is_transient() => RunError::Unavailable(err),
-            err => RunError::Console(err),
-        })
     }
 
     /// Appends the lines of one incident that were not written before.
@@ -695,7 +644,7 @@ impl<W: Write> Poller<'_, W> {
             let attempt = (|| self.client.acknowledge(&key))
                 .retry(ExponentialBuilder::default().with_max_times(2).with_jitter())
                 .when(ApiError::is_transient)
-                .notify(|err, delay| self.retried(err, delay));
+                .notify(|err, delay| self.fetcher.retried(err, delay));
             // A stop leaves the rest queued in the state for the next run.
             let result = tokio::select! {
                 result = attempt => result,
@@ -735,6 +684,126 @@ impl<W: Write> Poller<'_, W> {
             self.state.save(path)?;
         }
         Ok(())
+    }
+}
+
+/// What fetching a page takes, owned, so that the next page can be fetched
+/// on a task of its own while the current one is written.
+#[derive(Clone)]
+struct Fetcher {
+    client: Client,
+    max_backoff: Duration,
+    /// Attempts per request before giving up (`--once`); `None`: forever.
+    attempts: Option<usize>,
+    page_size: u32,
+    retries: Arc<AtomicU64>,
+}
+
+impl Fetcher {
+    fn backoff(&self) -> ExponentialBuilder {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_secs(1))
+            .with_max_delay(self.max_backoff)
+            .with_factor(2.0);
+        match self.attempts {
+            Some(attempts) => backoff.with_max_times(attempts.saturating_sub(1)),
+            None => backoff.without_max_times(),
+        }
+    }
+
+    /// The wait before the next attempt: the backoff's step with jitter,
+    /// never above `--max-backoff-secs`, but at least what `Retry-After`
+    /// asked for. `None` when the attempts are used up.
+    fn delay(&self, err: &ApiError, backoff: Option<Duration>) -> Option<Duration> {
+        // Jitter between half and all of the step, so that sources started
+        // together spread out even once they reach the cap; never below a
+        // second (unless the cap is lower): no hot loop.
+        let step = backoff?.min(self.max_backoff);
+        let floor = Duration::from_secs(1).min(self.max_backoff);
+        let delay = step.mul_f64(0.5 + fastrand::f64() / 2.0).max(floor);
+        let asked = err.retry_after().unwrap_or_default().min(MAX_RETRY_AFTER);
+        Some(delay.max(asked))
+    }
+
+    fn retried(&self, err: &ApiError, delay: Duration) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(
+            kind = err.kind(),
+            error = %err,
+            retry_in_secs = delay.as_secs_f64(),
+            "Console request failed; retrying."
+        );
+    }
+
+    /// The page `request` asks for: the one fetched ahead when there is one
+    /// (it was started for the same request), else fetched now.
+    async fn next(
+        &self,
+        prefetched: Option<Prefetch>,
+        request: &PageRequest<'_>,
+    ) -> Result<Page, RunError> {
+        if let Some(mut prefetched) = prefetched {
+            match (&mut prefetched.0).await {
+                Ok(page) => return page,
+                // A panic: the task is aborted only when its Prefetch is
+                // dropped. The page is asked for again, here.
+                Err(err) => tracing::warn!(error = %err, "Fetching ahead failed; fetching again."),
+            }
+        }
+        self.incidents(request).await
+    }
+
+    /// Fetches one page, retrying what may pass later. On a cursor, only
+    /// network and HTTP faults are retried: an answer about the request
+    /// itself means the cursor is gone.
+    async fn incidents(&self, request: &PageRequest<'_>) -> Result<Page, RunError> {
+        let on_cursor = matches!(request, PageRequest::Next { .. });
+        let result = (|| self.client.incidents_page(request))
+            .retry(self.backoff())
+            .when(|err| if on_cursor { err.is_transport() } else { err.is_transient() })
+            .adjust(|err, delay| self.delay(err, delay))
+            .notify(|err, delay| self.retried(err, delay))
+            .await;
+        result.map_err(|err| match err {
+            ApiError::Auth { .. } => RunError::Auth(err),
+            err if on_cursor && !err.is_transport() => RunError::CursorLost(err),
+            err if err.is_transient() => RunError::Unavailable(err),
+            err => RunError::Console(err),
+        })
+    }
+
+    async fn audit(&self, cursor: Option<&str>) -> Result<Page, RunError> {
+        let result = (|| self.client.audit_page(cursor, self.page_size))
+            .retry(self.backoff())
+            .when(ApiError::is_transient)
+            .adjust(|err, delay| self.delay(err, delay))
+            .notify(|err, delay| self.retried(err, delay))
+            .await;
+        result.map_err(|err| match err {
+            ApiError::Auth { .. } => RunError::Auth(err),
+            err if err.is_transient() => RunError::Unavailable(err),
+            err => RunError::Console(err),
+        })
+    }
+}
+
+/// The next page of a drain, asked for as soon as the cursor is known, so
+/// that the console prepares and sends it while the current page is
+/// written. Dropping it cancels the request.
+struct Prefetch(tokio::task::JoinHandle<Result<Page, RunError>>);
+
+impl Prefetch {
+    fn start(fetcher: &Fetcher, cursor: &str) -> Self {
+        let (fetcher, cursor) = (fetcher.clone(), cursor.to_owned());
+        Prefetch(tokio::spawn(async move {
+            fetcher.incidents(&PageRequest::Next { cursor: &cursor }).await
+        }))
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

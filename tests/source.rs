@@ -270,3 +270,37 @@ async fn the_audit_trail_feed_has_its_own_watermark() {
     .await;
     assert_eq!(mixed.status.code(), Some(1));
 }
+
+/// The next page is asked for while the current one is written: with the
+/// first page's lines stuck in a pipe nobody reads yet (a page of 500
+/// generated incidents is megabytes, a pipe holds 64 KiB), the console still
+/// gets the request for the second page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_page_is_fetched_while_this_one_is_written() {
+    use tokio::io::AsyncReadExt;
+
+    let incidents = demo::generate::incidents(1200, 7);
+    let console = Console::start(Token::new(TOKEN).unwrap(), incidents).await.unwrap();
+    let args = ["--once", "--page-size", "500"];
+    let mut child = common::spawn_source(&console.url(), TOKEN, &args);
+
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(30), console.requested(2));
+    assert!(asked.await.is_ok(), "no second request while the first page was being written");
+    let mut output = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut output).await.unwrap();
+    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+
+    // Nothing lost or repeated for fetching ahead: three pages, every
+    // incident once.
+    assert_eq!(console.requests().len(), 3, "{:?}", console.requests());
+    let records: Vec<Value> = output.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let keys: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event_type"] == "incident")
+        .map(|r| r["incident_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 1200);
+    assert_eq!(keys.iter().collect::<HashSet<_>>().len(), 1200);
+    let ids: HashSet<&str> = records.iter().map(|r| r["record_id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), records.len(), "no record twice");
+}

@@ -56,6 +56,8 @@ pub struct Console {
 pub(crate) struct Shared {
     token: Token,
     data: Mutex<Data>,
+    /// Woken at every feed request, for tests that wait for one.
+    requested: tokio::sync::Notify,
 }
 
 #[derive(Default)]
@@ -113,7 +115,11 @@ impl Console {
         for incident in incidents {
             data.insert(incident);
         }
-        let shared = Arc::new(Shared { token, data: Mutex::new(data) });
+        let shared = Arc::new(Shared {
+            token,
+            data: Mutex::new(data),
+            requested: tokio::sync::Notify::new(),
+        });
         let app = Router::new()
             .route("/api/v1/ping", get(ping))
             .route("/api/v1/incidents/all", get(incidents_all))
@@ -172,6 +178,18 @@ impl Console {
     /// The query strings of every request so far.
     pub fn requests(&self) -> Vec<String> {
         self.data().requests.clone()
+    }
+
+    /// Returns once the console has had `count` feed requests.
+    pub async fn requested(&self, count: usize) {
+        loop {
+            // Registered before the count is read, so no request is missed.
+            let next = self.shared.requested.notified();
+            if self.data().requests.len() >= count {
+                return;
+            }
+            next.await;
+        }
     }
 
     /// When each feed request arrived.
@@ -305,6 +323,7 @@ fn feed_page(
     let mut data = shared.data.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     data.requests.push(uri.query().unwrap_or("").to_owned());
     data.arrivals.push(Instant::now());
+    shared.requested.notify_waiters();
     if let Some(denied) = authorize(shared, headers, query) {
         return Err(Box::new(denied));
     }
