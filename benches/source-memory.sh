@@ -67,7 +67,7 @@ curl_pages() {
 measure() {
     local incidents=$1 url records seconds peak pages curl_wall curl_transfer
     coproc CONSOLE {
-        exec "$target/examples/demo-console" --incidents "$incidents" --seed 1 --token "$TOKEN"
+        CANARY_AUTH_TOKEN=$TOKEN exec "$target/examples/demo-console" --incidents "$incidents" --seed 1
     }
     local console_pid=$CONSOLE_PID console_in=${CONSOLE[1]}
     read -r url <&"${CONSOLE[0]}"

@@ -6,8 +6,11 @@
 //! holds the pipe end it without knowing its pid.
 //!
 //! ```text
-//! cargo run --release --example demo-console -- --incidents 100000 --seed 1 --token T
+//! CANARY_AUTH_TOKEN=T cargo run --release --example demo-console -- --incidents 100000 --seed 1
 //! ```
+//!
+//! The token it accepts comes from `CANARY_AUTH_TOKEN`, as canary-source's
+//! does, so the same variable serves both and no token is on a command line.
 
 use std::io::Write;
 
@@ -16,7 +19,8 @@ use canary_pipe::console::Token;
 use canary_pipe::demo::{Console, generate};
 use clap::Parser;
 
-/// Serves generated incidents on 127.0.0.1 and prints the base URL.
+/// Serves generated incidents on 127.0.0.1 and prints the base URL. The
+/// token it accepts is read from CANARY_AUTH_TOKEN.
 #[derive(Parser, Debug)]
 struct Args {
     /// Incidents to generate.
@@ -26,16 +30,21 @@ struct Args {
     /// Seed of the generator; the same seed serves the same incidents.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-
-    /// Token the console accepts in `X-Canary-Auth-Token`.
-    #[arg(long)]
-    token: String,
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let token = Token::new(&args.token).context("unusable --token")?;
+async fn main() {
+    // One line, without anyhow's backtrace, like the programs' own errors.
+    if let Err(error) = serve(Args::parse()).await {
+        eprintln!("demo-console: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    let token = std::env::var("CANARY_AUTH_TOKEN")
+        .context("set CANARY_AUTH_TOKEN to the token the console should accept")?;
+    let token = Token::new(&token).context("unusable CANARY_AUTH_TOKEN")?;
     let incidents = generate::incidents(args.incidents, args.seed);
     let console = Console::start(token, incidents).await.context("cannot start the console")?;
 
