@@ -492,6 +492,67 @@ impl Record<'_, '_> {
     }
 }
 
+impl Record<'_, '_> {
+    /// Calls `f` with every credential the record holds, at any depth, and
+    /// its path: the keys from the record down to it joined with `.` (list
+    /// items by their index), so `extra.password` or `headers.Cookie`. The
+    /// credentials are the values [`Record::redacted_json`] hides: the value
+    /// of a credential key, and what follows the name in a `[name, value]`
+    /// pair whose name is one (under the path of the list, then the name).
+    pub fn for_each_credential(&self, mut f: impl FnMut(&str, &Value<'_>)) {
+        let mut path = String::new();
+        self.for_each_field(|key, value| {
+            path.clear();
+            path.push_str(key);
+            credentials_in(&mut path, key, value, &mut f);
+        });
+    }
+}
+
+/// [`Record::for_each_credential`] below one value; `path` names `value`,
+/// found under `key`, and is as it was when this returns.
+fn credentials_in(
+    path: &mut String,
+    key: &str,
+    value: &Value<'_>,
+    f: &mut impl FnMut(&str, &Value<'_>),
+) {
+    if is_credential(key) {
+        f(path, value);
+        return;
+    }
+    let length = path.len();
+    match value {
+        Value::Object(object) => {
+            for (key, value) in object.iter() {
+                path.push('.');
+                path.push_str(key);
+                credentials_in(path, key, value, f);
+                path.truncate(length);
+            }
+        }
+        Value::Array(items) => {
+            let pair = items.first().and_then(|v| v.as_str()).filter(|name| is_credential(name));
+            if let Some(name) = pair {
+                path.push('.');
+                path.push_str(name);
+                for value in &items[1..] {
+                    f(path, value);
+                }
+                path.truncate(length);
+                return;
+            }
+            for (i, item) in items.iter().enumerate() {
+                use std::fmt::Write as _;
+                let _ = write!(path, ".{i}");
+                credentials_in(path, "", item, f);
+                path.truncate(length);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The records of one raw incident (an object with `description`), in output
 /// order: the incident record first, then one per event. A missing or
 /// malformed `events` list gives the incident record alone.

@@ -227,6 +227,21 @@ fn credentials_stay_out_unless_asked_and_originals_are_redacted() {
     assert!(opted_in[0]["user"].get("password").is_none());
 }
 
+/// `--keep-credentials` keeps every credential of a record: nested ones
+/// under their path, and two keys that fold to the same lower case both.
+#[test]
+fn kept_credentials_lose_none() {
+    let record = br#"{"incident_id":"incident:mssqlwin:ab:192.0.2.7:1","event_type":"event","logtype":"9001","USERNAME":"sa","PASSWORD":"first","password":"second","extra":{"Password":"nested","list":[{"secret":"in-list"}]},"headers":[["Cookie","pair"]]}"#;
+    let event = &lines(&transform(&["--keep-credentials"], record))[0];
+    let kept = event["thinkst_canary"]["credentials"].as_object().unwrap();
+    let mut values: Vec<&str> = kept.values().map(|v| v.as_str().unwrap()).collect();
+    values.sort_unstable();
+    assert_eq!(values, ["first", "in-list", "nested", "pair", "second"], "{kept:?}");
+    assert_eq!(kept["extra.password"], "nested");
+    assert_eq!(kept["extra.list.0.secret"], "in-list");
+    assert_eq!(kept["headers.0.cookie"], "pair");
+}
+
 /// Found by the property tests (`credentials_never_leak`): a token's
 /// request arguments went into the URL as given, whatever their names.
 #[test]

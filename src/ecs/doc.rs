@@ -480,7 +480,8 @@ impl Json for Related<'_> {
 #[derive(Default, PartialEq)]
 pub struct Canary<'a> {
     pub incident_id: Option<&'a str>,
-    /// Only with `--keep-credentials`: credential values by lowercase key.
+    /// Only with `--keep-credentials`: credential values by their path in
+    /// the record, in lower case (see `Mapper::map_with_id`).
     pub credentials: std::collections::BTreeMap<String, String>,
     pub canary_token: Option<Text<'a>>,
     pub memo: Option<Text<'a>>,

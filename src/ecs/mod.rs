@@ -157,11 +157,23 @@ impl Mapper {
             document.event.original = Some(record.redacted_json());
         }
         if self.options.keep_credentials {
-            record.for_each_field(|key, value| {
-                if crate::flatten::is_credential(key) {
-                    let text = value.as_str().map_or_else(|| value.encode(), str::to_owned);
-                    document.thinkst_canary.credentials.insert(key.to_ascii_lowercase(), text);
+            let kept = &mut document.thinkst_canary.credentials;
+            record.for_each_credential(|path, value| {
+                let text = value.as_str().map_or_else(|| value.encode(), str::to_owned);
+                // Lower case, so `PASSWORD` from one logtype and `password`
+                // from another are one field to search; a record holding
+                // both keeps the second under its own spelling, and any
+                // further one under a numbered name: none is dropped.
+                let mut key = path.to_ascii_lowercase();
+                if kept.contains_key(&key) {
+                    key = path.to_owned();
                 }
+                let mut n = 2;
+                while kept.contains_key(&key) {
+                    key = format!("{path}#{n}");
+                    n += 1;
+                }
+                kept.insert(key, text);
             });
         }
         write(&document, out);
