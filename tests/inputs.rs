@@ -552,3 +552,26 @@ fn opencanary_logdata_does_not_override_the_line() {
     assert_eq!(events[2]["source"]["ip"], "192.0.2.11");
     assert_ne!(events[2]["event"]["id"], forged["event"]["id"]);
 }
+
+/// An OpenCanary daemon message (logtype 1001) keeps its text, as `message`;
+/// other lines have none, even when their logdata holds a `msg`.
+#[test]
+fn opencanary_daemon_messages_keep_their_text() {
+    let started = json!({"dst_host": "", "dst_port": -1, "logtype": 1001,
+        "node_id": "opencanary-1", "src_host": "", "src_port": -1,
+        "utc_time": "2023-06-28 15:51:47.199250",
+        "logdata": {"msg": {"logdata": "Added service from class CanaryFTP in opencanary.modules.ftp to fake"}}});
+    let login = json!({"dst_host": "192.0.2.20", "dst_port": 21, "logtype": 2000,
+        "node_id": "opencanary-1", "src_host": "192.0.2.10", "src_port": 1906,
+        "utc_time": "2023-06-28 15:51:48.000000",
+        "logdata": {"USERNAME": "ftp", "msg": {"logdata": "not a daemon message"}}});
+    let output = transform(&["--strict"], format!("{started}\n{login}\n").as_bytes());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let events = lines(&output);
+    assert_eq!(
+        events[0]["message"],
+        "Added service from class CanaryFTP in opencanary.modules.ftp to fake"
+    );
+    assert_eq!(events[0]["event"]["kind"], "event");
+    assert!(events[1].get("message").is_none(), "{}", events[1]);
+}

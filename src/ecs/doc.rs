@@ -13,6 +13,8 @@ use super::value::{Few, Text};
 
 pub struct Document<'a> {
     pub timestamp: Option<Rfc3339>,
+    /// The text of an OpenCanary daemon message (logtype 1001).
+    pub message: Option<&'a str>,
     pub event: Event<'a>,
     pub observer: Observer<'a>,
     pub source: Endpoint<'a>,
@@ -37,6 +39,7 @@ impl Json for Document<'_> {
     fn write(&self, out: &mut Vec<u8>) -> bool {
         let mut o = Object::new(out);
         o.member(name!("@timestamp"), &self.timestamp);
+        o.member(name!("message"), &self.message);
         o.always(name!("event"), &self.event);
         o.always(name!("observer"), &self.observer);
         o.member(name!("source"), &self.source);

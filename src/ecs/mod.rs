@@ -254,6 +254,7 @@ fn document<'a>(
             .map(time::Rfc3339::from)
             .or_else(|| record.get("timestamp").and_then(time::epoch))
             .or_else(|| record.get("created").and_then(time::epoch)),
+        message: daemon_message(record, context),
         event: event(record, context, id, &shared),
         observer: observer(record, context, token),
         source: source(record),
@@ -282,6 +283,15 @@ fn document<'a>(
     document.event.risk_score = level.map(Level::score);
     document.thinkst_canary.severity = level.map(Level::name);
     document
+}
+
+/// What an OpenCanary daemon message (logtype 1001) says, in
+/// `logdata.msg.logdata`: which services started, or why one did not.
+fn daemon_message<'a>(record: &Fields<'a, '_>, context: &Context) -> Option<&'a str> {
+    if context.origin != Origin::OpenCanary || record.get("logtype").and_then(count) != Some(1001) {
+        return None;
+    }
+    record.get("msg")?.get("logdata").and_then(string)
 }
 
 /// `event.severity`: the logtype's level (high for a logtype not in the

@@ -52,10 +52,6 @@ const LINE_KEYS: [&str; 10] = [
     "honeycred",
 ];
 
-// TODO: Give the text of the daemon's own messages (logtype 1001,
-// `logdata.msg.logdata`) to an ECS `message` once the mapping writes that
-// field for events; the line is written, but its text is not mapped yet.
-
 /// What OpenCanary's HTTP module writes for a field the client did not send.
 const NOT_SUPPLIED: &str = "<not supplied>";
 
