@@ -128,7 +128,9 @@ impl<R: Read> Reader<R> {
                         snippet: String::new(),
                     }));
                 }
-                if self.line_no == 1 && self.line.starts_with(BOM) {
+                // Not only on the first line: files concatenated with
+                // `cat` carry each one's mark at the start of a line.
+                if self.line.starts_with(BOM) {
                     self.line.drain(..BOM.len());
                 }
             }
@@ -532,6 +534,12 @@ mod tests {
     #[test]
     fn a_byte_order_mark_is_dropped() {
         let got = items(b"\xef\xbb\xbf{\"a\":1}\n{\"b\":2}\n");
+        assert_eq!(got, [(1, Ok("{\"a\":1}".into())), (2, Ok("{\"b\":2}".into()))]);
+    }
+
+    #[test]
+    fn byte_order_marks_of_concatenated_files_are_dropped() {
+        let got = items(b"{\"a\":1}\n\xef\xbb\xbf{\"b\":2}\n");
         assert_eq!(got, [(1, Ok("{\"a\":1}".into())), (2, Ok("{\"b\":2}".into()))]);
     }
 

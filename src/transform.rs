@@ -305,7 +305,23 @@ impl Transformer {
         // text for a message first.
         self.head.clear();
         self.head.extend_from_slice(&bytes[..bytes.len().min(240)]);
-        let value = match simd_json::to_borrowed_value_with_buffers(bytes, &mut self.buffers) {
+        let parsed = simd_json::to_borrowed_value_with_buffers(bytes, &mut self.buffers);
+        if let Err(err) = &parsed
+            && *err.error() == simd_json::ErrorType::InvalidUtf8
+        {
+            // simd-json checks UTF-8 for the whole text at once and says
+            // "at character 0"; where the bad byte is helps more. The text
+            // is as read: strings are rewritten only after the check.
+            drop(parsed);
+            let at = std::str::from_utf8(bytes).err().map_or(0, |bad| bad.valid_up_to());
+            let reason = match bytes.get(at) {
+                Some(byte) => format!("not UTF-8: byte 0x{byte:02x} at offset {at}"),
+                None => "not UTF-8".to_owned(),
+            };
+            let start = ndjson::snippet(&self.head);
+            return self.reject(name, line, &reason, &start);
+        }
+        let value = match parsed {
             Ok(value) => value,
             Err(err) => {
                 let reason = format!("not JSON: {err}");

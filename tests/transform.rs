@@ -142,6 +142,15 @@ fn a_byte_order_mark_and_windows_line_ends_are_read() {
     assert_eq!(lines(&output), lines(&transform(&[], page.as_bytes())));
 }
 
+/// A byte that is not UTF-8 is named with its offset, not "at character 0".
+#[test]
+fn invalid_utf8_is_reported_where_it_is() {
+    let output = transform(&[], b"{\"incident_id\":\"\xff\"}\n");
+    assert_eq!(summary(&output), (1, 0, 1));
+    let log = stderr(&output);
+    assert!(log.contains("line=1 ") && log.contains("not UTF-8: byte 0xff at offset 16"), "{log}");
+}
+
 #[test]
 fn a_folder_named_as_input_is_reported_and_the_rest_is_read() {
     let dir = tempfile::tempdir().unwrap();
