@@ -613,14 +613,26 @@ impl<W: Write> Poller<'_, W> {
     }
 
     /// Appends one record as the output asks: flat, or mapped to ECS with
-    /// the same id as `event.id`.
-    // TODO: Cap the length of an output line (a --max-line-bytes option), so
-    // that a collector's line buffer can be sized to a stated maximum; today
-    // a line is as long as the console's data makes it, bounded only by the
-    // 256 MiB cap on one console response.
+    /// the same id as `event.id` and within `--max-line-bytes`.
+    // TODO: Cap flat records' and raw incidents' lines too; today only ECS
+    // lines have a cap, and the others are as long as the console's data
+    // makes them, bounded by the 256 MiB cap on one console response.
     fn write_record(&mut self, record: &Record<'_, '_>, id: String, lines: &mut Vec<u8>) {
         if self.options.emit == Emit::Ecs {
-            self.mapper.map_with_id(record, id, lines);
+            let mapped = self.mapper.map_with_id(record, id, lines);
+            if mapped.fit != crate::ecs::Fit::Whole {
+                let kept = match mapped.fit {
+                    crate::ecs::Fit::Identity => "only its identity",
+                    _ => "its values cut",
+                };
+                let incident = record.incident_id().unwrap_or_default();
+                tracing::warn!(
+                    incident,
+                    kept,
+                    max = self.mapper.options().max_line_bytes,
+                    "Event longer than --max-line-bytes written shorter."
+                );
+            }
         } else {
             record.write_json(lines, Some(&id)).expect("writing to a Vec cannot fail");
         }

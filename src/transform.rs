@@ -17,7 +17,7 @@ use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
 use simd_json::prelude::*;
 
-use crate::ecs::Mapper;
+use crate::ecs::{Fit, Mapper};
 use crate::flatten::{self, NotARecord, Record};
 use crate::input::{self, Input, Shape, opencanary, syslog, webhook};
 use crate::ndjson::{self, Item, Reader};
@@ -557,7 +557,7 @@ impl Transformer {
     }
 
     fn write(&mut self, record: &Record<'_, '_>) {
-        match self.format {
+        let mapped = match self.format {
             Format::Ndjson => self.mapper.map(record, &mut self.out),
             Format::EsBulk { .. } => {
                 let start = self.out.len();
@@ -568,7 +568,8 @@ impl Transformer {
                 // Data streams refuse a document without @timestamp, and a
                 // bulk body is sent again whole after any refusal: better
                 // one record rejected here than the pipeline stuck.
-                if !self.mapper.map_with_id(record, id, &mut self.out) {
+                let mapped = self.mapper.map_with_id(record, id, &mut self.out);
+                if !mapped.has_time {
                     self.out.truncate(start);
                     let (name, line) = std::mem::take(&mut self.at);
                     let reason = "no time for @timestamp, which Elasticsearch data streams require";
@@ -577,7 +578,18 @@ impl Transformer {
                     self.at = (name, line);
                     return;
                 }
+                mapped
             }
+        };
+        if mapped.fit != Fit::Whole {
+            let (name, line) = &self.at;
+            let kept = match mapped.fit {
+                Fit::Identity => "only its identity",
+                _ => "its values cut",
+            };
+            let incident = record.incident_id().unwrap_or_default();
+            tracing::warn!(input = %name, line, incident, kept, max = self.mapper.options().max_line_bytes,
+                "Event longer than --max-line-bytes written shorter.");
         }
         self.counts.read += 1;
         self.mapped += 1;

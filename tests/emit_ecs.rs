@@ -116,3 +116,34 @@ fn mapping_options_without_emit_ecs_are_refused() {
     assert!(stderr(&output).contains("--emit ecs"), "{}", stderr(&output));
     assert!(output.stdout.is_empty());
 }
+
+/// `--max-line-bytes` holds for the source's ECS lines too: an event over
+/// it is written shorter, with a warning, and the others are unchanged.
+#[test]
+fn ecs_lines_keep_to_the_line_cap() {
+    let run = ["--demo", "--once", "--emit", "ecs", "--keep-original"];
+    let whole = source(&run);
+    let capped = source(&[&run[..], &["--max-line-bytes", "4096"]].concat());
+    let (whole_lines, capped_lines): (Vec<&[u8]>, Vec<&[u8]>) = (
+        whole.stdout.split_inclusive(|b| *b == b'\n').collect(),
+        capped.stdout.split_inclusive(|b| *b == b'\n').collect(),
+    );
+    assert_eq!(whole_lines.len(), capped_lines.len(), "every event written");
+    let mut cut = 0;
+    for (whole, capped) in whole_lines.iter().zip(&capped_lines) {
+        assert!(capped.len() <= 4096, "{} bytes", capped.len());
+        if whole.len() <= 4096 {
+            assert_eq!(whole, capped);
+        } else {
+            cut += 1;
+            let event: Value = serde_json::from_slice(capped).unwrap();
+            let before: Value = serde_json::from_slice(whole).unwrap();
+            assert_eq!(event["thinkst_canary"]["truncated"], true);
+            assert_eq!(event["event"]["id"], before["event"]["id"]);
+            assert!(event["event"].get("original").is_none());
+        }
+    }
+    assert!(cut > 0, "the demo has an event over 4096 bytes with its original");
+    let log = stderr(&capped);
+    assert_eq!(log.matches("Event longer than --max-line-bytes").count(), cut, "{log}");
+}

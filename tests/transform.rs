@@ -151,6 +151,45 @@ fn invalid_utf8_is_reported_where_it_is() {
     assert!(log.contains("line=1 ") && log.contains("not UTF-8: byte 0xff at offset 16"), "{log}");
 }
 
+/// An event over `--max-line-bytes` is written shorter and named in a
+/// warning; the events around it are untouched, and each is counted.
+#[test]
+fn long_events_are_written_within_the_line_cap() {
+    let event = |path: &str| {
+        json!({"incident_id": "incident:http:ab:192.0.2.7:1", "event_type": "event",
+            "logtype": "3000", "timestamp": 1_700_000_000, "src_host": "192.0.2.7",
+            "PATH": path, "USERAGENT": "curl/8.5.0"})
+    };
+    let long = format!("/{}", "a".repeat(20_000));
+    let input = format!("{}\n{}\n{}\n", event("/a"), event(&long), event("/b"));
+    for format in [&[][..], &["--format", "es-bulk", "--index", "canary"]] {
+        let capped = transform(&[format, &["--max-line-bytes", "4096"]].concat(), input.as_bytes());
+        let whole = transform(format, input.as_bytes());
+        assert_eq!(summary(&capped), (3, 3, 0));
+        let capped_lines: Vec<&str> =
+            std::str::from_utf8(&capped.stdout).unwrap().lines().collect();
+        let whole_lines: Vec<&str> = std::str::from_utf8(&whole.stdout).unwrap().lines().collect();
+        assert_eq!(capped_lines.len(), whole_lines.len());
+        let mut cut = Vec::new();
+        for (capped, whole) in capped_lines.iter().zip(&whole_lines) {
+            assert!(capped.len() < 4096, "{} bytes", capped.len());
+            if capped != whole {
+                cut.push(serde_json::from_str::<Value>(capped).unwrap());
+            }
+        }
+        assert_eq!(cut.len(), 1, "{format:?}");
+        assert_eq!(cut[0]["thinkst_canary"]["truncated"], true);
+        assert!(cut[0]["url"]["path"].as_str().unwrap().starts_with("/aaaa"));
+        let log = stderr(&capped);
+        assert!(
+            log.contains("Event longer than --max-line-bytes") && log.contains("line=2 "),
+            "{log}"
+        );
+    }
+    let refused = transform(&["--max-line-bytes", "4095"], b"");
+    assert_eq!(refused.status.code(), Some(2));
+}
+
 #[test]
 fn a_folder_named_as_input_is_reported_and_the_rest_is_read() {
     let dir = tempfile::tempdir().unwrap();

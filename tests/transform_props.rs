@@ -1019,6 +1019,48 @@ proptest! {
         prop_assert_eq!(parallel.counts, single.counts);
     }
 
+    /// `--max-line-bytes`: no line over it, the same events in the same
+    /// order as without it, and those that fitted unchanged.
+    #[test]
+    fn lines_keep_to_the_cap(
+        documents in prop::collection::vec(document(), 1..4),
+        long in (key(), "[a-zé\"\\\\]{1,4}", 0usize..3000),
+        pretty in any::<bool>(),
+        cap in 4096usize..6000,
+    ) {
+        // A long member in each object, so some lines outgrow the cap.
+        let (key, piece, times) = long;
+        let documents: Vec<Value> = documents
+            .into_iter()
+            .map(|mut document| {
+                if let Some(object) = document.as_object_mut() {
+                    object.insert(key.clone(), Value::from(piece.repeat(times)));
+                }
+                document
+            })
+            .collect();
+        let input = documents_text(&documents, pretty);
+        let options = Options { keep_original: true, keep_credentials: true, ..Options::default() };
+        let whole = run_on(&mut Transformer::with(Format::Ndjson, options), &input);
+        let options = Options { max_line_bytes: cap, ..options };
+        let capped = run_on(&mut Transformer::with(Format::Ndjson, options), &input);
+        prop_assert_eq!(capped.counts, whole.counts);
+        let whole_lines: Vec<&[u8]> = whole.out.split_inclusive(|b| *b == b'\n').collect();
+        let capped_lines: Vec<&[u8]> = capped.out.split_inclusive(|b| *b == b'\n').collect();
+        prop_assert_eq!(whole_lines.len(), capped_lines.len());
+        for (whole, capped) in whole_lines.iter().zip(&capped_lines) {
+            prop_assert!(capped.len() <= cap, "{} bytes over {cap}", capped.len());
+            if whole.len() <= cap {
+                prop_assert_eq!(whole, capped);
+            } else {
+                let (whole, capped): (Value, Value) =
+                    (serde_json::from_slice(whole).unwrap(), serde_json::from_slice(capped).unwrap());
+                prop_assert_eq!(&capped["thinkst_canary"]["truncated"], &Value::Bool(true));
+                prop_assert_eq!(event_id(&capped), event_id(&whole));
+            }
+        }
+    }
+
     /// Every option on: the kept original and the credentials stay valid
     /// JSON whatever the record holds.
     #[test]

@@ -29,13 +29,22 @@ fuzz_target!(|data: &[u8]| {
 
     // Every option at once, as an Elasticsearch `_bulk` body, on two worker
     // threads: the kept original and credentials, and the other profile, see
-    // every value, and the workers' batches must come out in order.
-    let options = Options { profile: Profile::Ecs, keep_original: true, keep_credentials: true };
+    // every value, and the workers' batches must come out in order. The
+    // smallest line cap, so that long records are cut (which keeps their ids).
+    let options = Options {
+        profile: Profile::Ecs,
+        keep_original: true,
+        keep_credentials: true,
+        max_line_bytes: canary_pipe::ecs::MIN_LINE,
+    };
     let format = Format::es_bulk("fuzz").expect("a valid index name");
     let mut bulk = Transformer::with(format, options).with_workers(2);
     let out = run(&mut bulk, data);
     let body = lines(&out);
     assert_eq!(body.len() as u64, 2 * bulk.counts().written);
+    for line in out.split_inclusive(|b| *b == b'\n') {
+        assert!(line.len() <= canary_pipe::ecs::MIN_LINE, "a line over --max-line-bytes");
+    }
     // A `_bulk` body also rejects records without a time, so its events are
     // the plain output's, in the same order, less some.
     let mut plain_ids = events.iter().map(event_id);

@@ -35,6 +35,12 @@ read -r -a extra <<<"${CANARY_SOURCE_ARGS:-}"
 if [ -n "${CANARY_AUTH_TOKEN_FILE:-}" ]; then
   extra+=(--auth-token-file "$CANARY_AUTH_TOKEN_FILE")
 fi
+# Sekoia's connector drops events over 250,000 bytes; canary-source writes a
+# longer ECS event shorter instead (a later --max-line-bytes in
+# CANARY_SOURCE_ARGS wins).
+if [ "$emit" = ecs ]; then
+  extra=(--max-line-bytes 250000 "${extra[@]}")
+fi
 
 # The batch holds attack data and the header file the key: only we read them.
 umask 077

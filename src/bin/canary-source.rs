@@ -159,9 +159,12 @@ fn run(args: Args) -> anyhow::Result<i32> {
         let mapping = &args.mapping;
         let maps = mapping.keep_original
             || mapping.keep_credentials
-            || mapping.profile != canary_pipe::ecs::Profile::default();
+            || mapping.profile != canary_pipe::ecs::Profile::default()
+            || mapping.max_line_bytes != canary_pipe::ecs::DEFAULT_LINE;
         if maps && args.emit != Emit::Ecs {
-            anyhow::bail!("--profile, --keep-original and --keep-credentials apply to --emit ecs only");
+            anyhow::bail!(
+                "--profile, --keep-original, --keep-credentials and --max-line-bytes apply to --emit ecs only"
+            );
         }
         let console_name = if args.demo { "demo".to_owned() } else { console.to_string() };
         let options = Options {

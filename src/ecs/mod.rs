@@ -16,8 +16,10 @@ mod dn;
 mod doc;
 mod domain;
 mod fields;
+mod fit;
 mod json;
 mod key;
+pub use fit::Fit;
 pub mod logtype;
 mod time;
 mod user_agent;
@@ -67,9 +69,18 @@ pub struct Mapper {
     unknown: Arc<Mutex<HashSet<(Origin, String)>>>,
 }
 
+/// What [`Mapper::map`] wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mapped {
+    /// The event has an `@timestamp`.
+    pub has_time: bool,
+    /// Whether the line had to be made smaller to fit `--max-line-bytes`.
+    pub fit: Fit,
+}
+
 /// How records are mapped; the same options for canary-transform and for
 /// canary-source's mapped output.
-#[derive(Clone, Copy, Debug, Default, clap::Args)]
+#[derive(Clone, Copy, Debug, clap::Args)]
 pub struct Options {
     /// Field choices: `sekoia` keeps every field Sekoia's intake gives (a
     /// superset of it); `ecs` uses ECS semantics where Sekoia's differ.
@@ -85,7 +96,36 @@ pub struct Options {
     /// go to other ECS fields).
     #[arg(long)]
     pub keep_credentials: bool,
+
+    /// Longest ECS line written, newline included (at least 4096). A longer
+    /// event loses event.original, then has its longest strings cut, and
+    /// says so in thinkst_canary.truncated; collectors cut or drop lines
+    /// over their buffer, so size it to theirs.
+    #[arg(long, default_value_t = DEFAULT_LINE, value_name = "BYTES",
+        // A wrapper script's default can be overridden by a later one.
+        overrides_with = "max_line_bytes",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::value_parser!(u64).range(MIN_LINE as u64..), |n| n as usize))]
+    pub max_line_bytes: usize,
 }
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            profile: Profile::default(),
+            keep_original: false,
+            keep_credentials: false,
+            max_line_bytes: DEFAULT_LINE,
+        }
+    }
+}
+
+/// `--max-line-bytes` unless given: 1 MiB, far above any real event (a few
+/// KB) and within every collector's configurable buffer.
+pub const DEFAULT_LINE: usize = 1 << 20;
+
+/// The smallest `--max-line-bytes`: room for an event's identity.
+pub const MIN_LINE: usize = 4096;
 
 /// Which conventions the output follows where Sekoia's and ECS's differ.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -116,6 +156,10 @@ impl Mapper {
         self
     }
 
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
     /// A mapper for another thread: the same options and the same record of
     /// unknown logtypes, caches of its own.
     pub fn fork(&self) -> Self {
@@ -126,14 +170,28 @@ impl Mapper {
         }
     }
 
-    /// Appends one ECS JSON object and a '\n' to `out`. Never panics on any input.
-    pub fn map(&mut self, record: &Record<'_, '_>, out: &mut Vec<u8>) {
-        self.map_with_id(record, crate::flatten::record_id(record), out);
+    /// Appends one ECS JSON object and a '\n' to `out`, within
+    /// `--max-line-bytes`. Never panics on any input.
+    pub fn map(&mut self, record: &Record<'_, '_>, out: &mut Vec<u8>) -> Mapped {
+        self.map_with_id(record, crate::flatten::record_id(record), out)
     }
 
     /// [`Mapper::map`] with the record's id (`event.id`) already computed.
-    /// Says whether the event got an `@timestamp`.
-    pub fn map_with_id(&mut self, record: &Record<'_, '_>, id: String, out: &mut Vec<u8>) -> bool {
+    pub fn map_with_id(
+        &mut self,
+        record: &Record<'_, '_>,
+        id: String,
+        out: &mut Vec<u8>,
+    ) -> Mapped {
+        let start = out.len();
+        let has_time = self.write_event(record, id, out);
+        let fit = fit::fit(out, start, self.options.max_line_bytes.max(MIN_LINE));
+        Mapped { has_time, fit }
+    }
+
+    /// Writes the event's line, whatever its length; says whether it has
+    /// an `@timestamp`.
+    fn write_event(&mut self, record: &Record<'_, '_>, id: String, out: &mut Vec<u8>) -> bool {
         if record.kind() == Kind::Audit {
             return audit::map(record, id, self.options, &mut self.agents, out);
         }
