@@ -31,8 +31,22 @@ struct Args {
     incidents: bool,
 }
 
-fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+fn main() {
+    match write(Args::parse()) {
+        Ok(()) => {}
+        // A reader that stopped early (`| head`) wanted no more.
+        Err(error)
+            if error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {}
+        Err(error) => {
+            eprintln!("generate-records: {error:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn write(args: Args) -> anyhow::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut written = 0;
     let mut index = 0;
