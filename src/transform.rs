@@ -102,6 +102,35 @@ pub struct Transformer {
     /// The input and line of the document being mapped, for records
     /// refused after mapping.
     at: (String, u64),
+    /// On a worker: what to log, kept for the writer, which logs it in
+    /// input order with the batch's output. Elsewhere logged at once.
+    notes: Option<Vec<Note>>,
+}
+
+/// A warning about one record.
+enum Note {
+    Rejected { input: String, line: u64, reason: String, value: String },
+    Cut { input: String, line: u64, incident: String, kept: &'static str, max: usize },
+}
+
+impl Note {
+    fn log(&self) {
+        match self {
+            Note::Rejected { input, line, reason, value } => {
+                tracing::warn!(input, line, reason, value, "Record rejected.");
+            }
+            Note::Cut { input, line, incident, kept, max } => {
+                tracing::warn!(
+                    input,
+                    line,
+                    incident,
+                    kept,
+                    max,
+                    "Event longer than --max-line-bytes written shorter."
+                );
+            }
+        }
+    }
 }
 
 impl Default for Transformer {
@@ -140,6 +169,7 @@ impl Transformer {
             input,
             inner: Vec::new(),
             at: (String::new(), 0),
+            notes: None,
         }
     }
 
@@ -163,7 +193,9 @@ impl Transformer {
     /// A transformer for a worker thread: the same settings, state of its own.
     fn fork(&self) -> Transformer {
         let (format, action) = (self.format.clone(), self.bulk_action.clone());
-        Self::assemble(self.mapper.fork(), format, action, self.input)
+        let mut worker = Self::assemble(self.mapper.fork(), format, action, self.input);
+        worker.notes = Some(Vec::new());
+        worker
     }
 
     /// Reads every document of `input` (named `name` in messages) and writes
@@ -284,7 +316,14 @@ impl Transformer {
         };
         batch.bytes.clear();
         batch.entries.clear();
-        Mapped { out: std::mem::take(&mut self.out), counts, flush: batch.flush, spent: batch }
+        let notes = self.notes.as_mut().map(std::mem::take).unwrap_or_default();
+        Mapped {
+            out: std::mem::take(&mut self.out),
+            counts,
+            notes,
+            flush: batch.flush,
+            spent: batch,
+        }
     }
 
     /// Maps one document; `bytes` is parsed in place.
@@ -582,14 +621,17 @@ impl Transformer {
             }
         };
         if mapped.fit != Fit::Whole {
-            let (name, line) = &self.at;
             let kept = match mapped.fit {
                 Fit::Identity => "only its identity",
                 _ => "its values cut",
             };
-            let incident = record.incident_id().unwrap_or_default();
-            tracing::warn!(input = %name, line, incident, kept, max = self.mapper.options().max_line_bytes,
-                "Event longer than --max-line-bytes written shorter.");
+            self.note(Note::Cut {
+                input: self.at.0.clone(),
+                line: self.at.1,
+                incident: record.incident_id().unwrap_or_default().to_owned(),
+                kept,
+                max: self.mapper.options().max_line_bytes,
+            });
         }
         self.counts.read += 1;
         self.mapped += 1;
@@ -598,7 +640,19 @@ impl Transformer {
     fn reject(&mut self, name: &str, line: u64, reason: &str, value: &str) {
         self.counts.read += 1;
         self.counts.rejected += 1;
-        tracing::warn!(input = name, line, reason, value, "Record rejected.");
+        self.note(Note::Rejected {
+            input: name.to_owned(),
+            line,
+            reason: reason.to_owned(),
+            value: value.to_owned(),
+        });
+    }
+
+    fn note(&mut self, note: Note) {
+        match &mut self.notes {
+            Some(notes) => notes.push(note),
+            None => note.log(),
+        }
     }
 }
 
@@ -630,6 +684,8 @@ struct Mapped {
     spent: Batch,
     /// `written` holds the records mapped into `out`.
     counts: Counts,
+    /// Warnings about the batch's records, in input order.
+    notes: Vec<Note>,
     flush: bool,
 }
 
@@ -702,6 +758,8 @@ fn write_in_turn<W: Write>(
         turn += 1;
         counts.read += mapped.counts.read;
         counts.rejected += mapped.counts.rejected;
+        // Batches come in input order, so their warnings do too.
+        mapped.notes.iter().for_each(Note::log);
         let written = out
             .write_all(&mapped.out)
             .and_then(|()| if mapped.flush { out.flush() } else { Ok(()) });

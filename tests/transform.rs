@@ -570,3 +570,32 @@ fn rejection_reasons_name_the_fault() {
         "{rejected:?}"
     );
 }
+
+/// With several workers, rejections are logged in input order, as the
+/// events are written: each batch's warnings go out with its output.
+#[test]
+fn rejections_are_logged_in_input_order_with_workers() {
+    let mut input = String::new();
+    let mut bad = Vec::new();
+    for n in 1..=6000 {
+        if n % 50 == 0 {
+            input.push_str("not json\n");
+            bad.push(n);
+        } else {
+            let padding = "p".repeat(400);
+            input.push_str(&format!(
+                r#"{{"incident_id":"incident:x:aa:192.0.2.5:{n}","event_type":"event","timestamp":"1700000000","logtype":"4002","USERNAME":"{padding}"}}"#
+            ));
+            input.push('\n');
+        }
+    }
+    // Over 2 MB: several batches for each of the two workers.
+    assert!(input.len() > 2 << 20);
+    let output = transform(&["--workers", "2"], input.as_bytes());
+    assert_eq!(summary(&output), (6000, 6000 - bad.len() as u64, bad.len() as u64));
+    let lines: Vec<u64> = rejections(&output)
+        .iter()
+        .map(|r| r.split("line=").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(lines, bad);
+}

@@ -60,8 +60,15 @@ pub fn transform(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+    // Written on a thread while the output is read: with both in one
+    // thread, an input larger than the pipes would block on a full stdout.
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&stdin));
+    let output = child.wait_with_output().unwrap();
+    // The program may stop reading early (a usage error); that is its answer.
+    let _ = writer.join().unwrap();
+    output
 }
 
 /// Starts canary-source against `console` with `args`, stdout piped for the
