@@ -14,6 +14,9 @@ use std::sync::OnceLock;
 use fastrand::Rng;
 use serde_json::{Map, Value, json};
 
+use crate::ecs::logtype;
+use crate::flatten::Origin;
+
 /// 2026-01-01 00:00:00 UTC, the start of the first incident's time slot.
 const START: i64 = 1_767_225_600;
 
@@ -131,7 +134,7 @@ pub fn incident(index: usize, seed: u64) -> Value {
 
     let prototypes = template.incident["description"]["events"].as_array();
     let prototypes = prototypes.map_or(&[][..], Vec::as_slice);
-    let count = event_count(&template.kind, prototypes, &mut rng);
+    let count = event_count(template, prototypes, &mut rng);
     let mut time = created + rng.i64(0..3);
     let mut events = Vec::with_capacity(count);
     let mut times = Vec::with_capacity(count);
@@ -170,6 +173,10 @@ struct Template {
     incident: Value,
     /// The kind part of its key, e.g. `sshlogin`.
     kind: String,
+    /// `description.logtype`, e.g. `4002`.
+    logtype: String,
+    /// A login attempt, by the mapping's logtype table: some are brute forces.
+    login: bool,
     weight: u32,
 }
 
@@ -181,23 +188,31 @@ fn templates() -> &'static [Template] {
             .map(|incident| {
                 let key = incident["id"].as_str().unwrap_or_default();
                 let kind = key.split(':').nth(1).unwrap_or("incident").to_owned();
-                Template { weight: weight(&kind), kind, incident }
+                let logtype = incident["description"]["logtype"].as_str().unwrap_or_default();
+                let login = logtype
+                    .parse()
+                    .ok()
+                    .and_then(|code| logtype::lookup(Origin::Console, code))
+                    .is_some_and(|info| info.login);
+                let logtype = logtype.to_owned();
+                Template { weight: weight(&logtype), kind, logtype, login, incident }
             })
             .collect()
     })
 }
 
-/// Relative frequency per template: login attempts and scans dominate a
-/// busy console, a disconnected Canary is rare. The kinds with several
-/// templates (SSH, tokens) are split between them.
-fn weight(kind: &str) -> u32 {
-    match kind {
-        "sshlogin" => 10,
-        "httplogin" | "telnetlogin" | "httpget" => 8,
-        "consolidatedportscan" | "hostportscan" | "ftplogin" | "smbfileopen" | "rdplogin" => 6,
-        "mysqllogin" | "mssqllogin" => 5,
-        "ldapbind" => 4,
-        "canarytoken" | "devicedied" => 3,
+/// Relative frequency per template, by logtype rather than key kind, since
+/// every token kind shares the kind `canarytoken`: login attempts and scans
+/// dominate a busy console, a disconnected Canary is rare. SSH has two
+/// templates (password and key), each weighed in full.
+fn weight(logtype: &str) -> u32 {
+    match logtype {
+        "4002" => 10,
+        "3000" | "3001" | "6001" => 8,
+        "2000" | "5000" | "5003" | "5007" | "14004" => 6,
+        "8001" | "9001" => 5,
+        "31001" => 4,
+        "1004" | "16000" | "17000" | "17012" => 3,
         _ => 5,
     }
 }
@@ -216,18 +231,18 @@ fn pick_template(rng: &mut Rng) -> &'static Template {
 }
 
 /// How many events an incident of this kind gets.
-fn event_count(kind: &str, prototypes: &[Value], rng: &mut Rng) -> usize {
+fn event_count(template: &Template, prototypes: &[Value], rng: &mut Rng) -> usize {
     // Events without a timestamp differ by content alone: copies of one would
     // be the same event, which the source rightly writes once.
     let timed = prototypes.iter().all(|e| e.get("timestamp").is_some());
     if prototypes.is_empty() || !timed {
         return prototypes.len().min(1);
     }
-    let login = kind.ends_with("login") || kind == "ldapbind";
-    match kind {
-        "hostportscan" => 1,
-        "canarytoken" => rng.usize(1..=3),
-        _ if login && rng.u8(0..100) < 12 => rng.usize(BRUTE_FORCE),
+    match template.logtype.as_str() {
+        // A host port scan lists every port in its one event.
+        "5003" => 1,
+        _ if template.kind == "canarytoken" => rng.usize(1..=3),
+        _ if template.login && rng.u8(0..100) < 12 => rng.usize(BRUTE_FORCE),
         _ => rng.usize(1..=8),
     }
 }
@@ -495,13 +510,26 @@ mod tests {
         assert_eq!(offset_secs("UTC"), None);
     }
 
+    /// Each kind of key with each logtype: the token kinds share a key kind.
     #[test]
     fn every_template_is_used() {
-        let kinds: HashSet<String> = incidents(2_000, 5)
+        let used: HashSet<(String, String)> = incidents(2_000, 5)
             .iter()
-            .map(|i| i["id"].as_str().unwrap().split(':').nth(1).unwrap().to_owned())
+            .map(|i| {
+                let kind = i["id"].as_str().unwrap().split(':').nth(1).unwrap();
+                (kind.to_owned(), i["description"]["logtype"].as_str().unwrap().to_owned())
+            })
             .collect();
-        let all: HashSet<String> = templates().iter().map(|t| t.kind.clone()).collect();
-        assert_eq!(kinds, all);
+        let all: HashSet<(String, String)> =
+            templates().iter().map(|t| (t.kind.clone(), t.logtype.clone())).collect();
+        assert_eq!(used, all);
+    }
+
+    #[test]
+    fn logins_are_known_from_the_logtype_table() {
+        let login =
+            |logtype: &str| templates().iter().find(|t| t.logtype == logtype).unwrap().login;
+        assert!(login("4002") && login("3001") && login("31001"));
+        assert!(!login("5003") && !login("3000") && !login("17000"));
     }
 }
