@@ -283,7 +283,8 @@ fn weight(logtype: &str) -> u32 {
         // SIP, SNMP and Redis scanners sweep the internet.
         "13001" | "15001" | "21001" | "31001" => 4,
         "1004" | "11001" | "28002" | "29001" | "16000" | "17000" | "17012" => 3,
-        "10001" | "19001" => 2,
+        "10001" | "19001" | "16006" => 2,
+        "17003" | "17020" => 1,
         _ => 5,
     }
 }
@@ -391,8 +392,8 @@ fn vary_event(
             "REQUESTS" => json!(oids(rng)),
             "PATH" => json!(pick(rng, PATHS)),
             "DN" => json!(format!("CN={},OU=Users,DC=corp,DC=example,DC=com", pick(rng, USERS))),
-            "USER" => json!(actor.user),
-            "REMOTENAME" => json!(actor.computer),
+            "USER" | "windows_desktopini_access_username" => json!(actor.user),
+            "REMOTENAME" | "windows_desktopini_access_computer_name" => json!(actor.computer),
             // A TFTP scanner tries one file after another; an SMB reader
             // reads on in one.
             "FILENAME" if tftp => json!(pick(rng, TFTP_FILES)),
