@@ -714,6 +714,25 @@ mod tests {
         assert_eq!(seen.len(), 4, "{seen:?}");
     }
 
+    /// The mix the generator draws from: every common Canary service, the
+    /// scans, a disconnected Canary, tokens of both channels.
+    #[test]
+    fn the_templates_cover_the_common_services() {
+        let logtypes: HashSet<&str> = templates().iter().map(|t| t.logtype.as_str()).collect();
+        let common = [
+            "1004", "2000", "3000", "3001", "4002", "5000", "5003", "5007", "6001", "8001", "9001",
+            "10001", "11001", "12001", "13001", "14004", "15001", "19001", "21001", "28002",
+            "29001", "31001",
+        ];
+        for logtype in common {
+            assert!(logtypes.contains(logtype), "no {logtype} template");
+        }
+        let tokens = templates().iter().filter(|t| t.kind == "canarytoken");
+        let channels: HashSet<&str> = tokens.map(|t| &t.logtype[..2]).collect();
+        assert_eq!(channels, HashSet::from(["16", "17"]));
+        assert!(templates().iter().filter(|t| t.kind == "canarytoken").count() >= 6);
+    }
+
     #[test]
     fn logins_are_known_from_the_logtype_table() {
         let login =
