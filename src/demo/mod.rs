@@ -28,8 +28,9 @@ use crate::console::{TOKEN_HEADER, Token, as_id};
 mod audit;
 pub mod generate;
 
-/// The built-in incidents: every common logtype, tokens with geoip and
-/// headers, a multi-event incident, two flocks.
+/// The built-in incidents: every common Canary service and scan, six token
+/// kinds with geoip and headers, multi-event incidents, six Canaries in two
+/// flocks.
 const BUILTIN: &str = include_str!("incidents.json");
 
 /// The built-in incidents, parsed.
