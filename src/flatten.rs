@@ -374,6 +374,8 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
             if matches!(how, Rewrite::Canonical) {
                 members.sort_unstable_by(|a, b| a.0.cmp(b.0));
             }
+            let secret_args =
+                matches!(how, Rewrite::Redacted) && holds_secret_args(|k| object.get(k));
             out.push(b'{');
             for (i, (key, value)) in members.into_iter().enumerate() {
                 if i > 0 {
@@ -381,7 +383,11 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
                 }
                 let _ = write_str(out, key);
                 out.push(b':');
-                rewrite(key, value, how, out);
+                if secret_args && is_args(key) {
+                    let _ = write_str(out, REDACTED);
+                } else {
+                    rewrite(key, value, how, out);
+                }
             }
             out.push(b'}');
         }
@@ -467,6 +473,32 @@ pub fn contains_ignore_case(text: &str, word: &str) -> bool {
     text.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
 }
 
+/// Whether a Redis command's arguments (`ARGS`, beside its `CMD`) are a
+/// secret: the password of `AUTH`, of `HELLO ... AUTH` and `MIGRATE ...
+/// AUTH`, of `ACL SETUSER ... >password`, and of `CONFIG SET requirepass`
+/// or `masterauth`. `get` reads a member of the object holding both.
+fn holds_secret_args<'a, 'v: 'a>(get: impl Fn(&str) -> Option<&'a Value<'v>>) -> bool {
+    let Some(command) = ["CMD", "cmd"].into_iter().find_map(|k| get(k)?.as_str()) else {
+        return false;
+    };
+    let command = command.trim();
+    let args = || ["ARGS", "args"].into_iter().find_map(|k| get(k));
+    let args_say = |word: &str| {
+        args().is_some_and(|a| match a.as_str() {
+            Some(text) => contains_ignore_case(text, word),
+            None => contains_ignore_case(&a.encode(), word),
+        })
+    };
+    ["AUTH", "HELLO", "MIGRATE"].iter().any(|c| command.eq_ignore_ascii_case(c))
+        || (command.eq_ignore_ascii_case("ACL") && args_say(">"))
+        || (command.eq_ignore_ascii_case("CONFIG")
+            && (args_say("requirepass") || args_say("masterauth")))
+}
+
+fn is_args(key: &str) -> bool {
+    key == "ARGS" || key == "args"
+}
+
 /// What a credential's value is replaced with in kept originals.
 pub const REDACTED: &str = "[REDACTED]";
 
@@ -481,11 +513,16 @@ impl Record<'_, '_> {
             out.extend_from_slice(b",\"incident_id\":");
             let _ = write_str(&mut out, incident_id);
         }
+        let secret_args = holds_secret_args(|k| self.get(k));
         self.for_each_field(|key, value| {
             out.push(b',');
             let _ = write_str(&mut out, key);
             out.push(b':');
-            rewrite(key, value, Rewrite::Redacted, &mut out);
+            if secret_args && is_args(key) {
+                let _ = write_str(&mut out, REDACTED);
+            } else {
+                rewrite(key, value, Rewrite::Redacted, &mut out);
+            }
         });
         out.push(b'}');
         String::from_utf8(out).expect("JSON written from str is UTF-8")
@@ -501,7 +538,11 @@ impl Record<'_, '_> {
     /// pair whose name is one (under the path of the list, then the name).
     pub fn for_each_credential(&self, mut f: impl FnMut(&str, &Value<'_>)) {
         let mut path = String::new();
+        let secret_args = holds_secret_args(|k| self.get(k));
         self.for_each_field(|key, value| {
+            if secret_args && is_args(key) {
+                return f(key, value);
+            }
             path.clear();
             path.push_str(key);
             credentials_in(&mut path, key, value, &mut f);
@@ -524,10 +565,15 @@ fn credentials_in(
     let length = path.len();
     match value {
         Value::Object(object) => {
+            let secret_args = holds_secret_args(|k| object.get(k));
             for (key, value) in object.iter() {
                 path.push('.');
                 path.push_str(key);
-                credentials_in(path, key, value, f);
+                if secret_args && is_args(key) {
+                    f(path, value);
+                } else {
+                    credentials_in(path, key, value, f);
+                }
                 path.truncate(length);
             }
         }

@@ -672,3 +672,47 @@ fn no_demo_credential_reaches_the_output() {
         }
     }
 }
+
+/// A Redis command's arguments are a password when the command sets or
+/// sends one (AUTH, HELLO .. AUTH, ACL SETUSER .. >pw, CONFIG SET
+/// requirepass): redacted in event.original, kept by --keep-credentials.
+/// Other commands' arguments stay as they are.
+#[test]
+fn redis_passwords_in_command_arguments_are_credentials() {
+    let opencanary = |cmd: &str, args: &str| {
+        json!({"dst_host": "192.0.2.20", "dst_port": 6379, "logtype": 17001,
+            "node_id": "opencanary-1", "src_host": "192.0.2.10", "src_port": 1906,
+            "utc_time": "2026-12-03 12:36:40.467627", "logdata": {"CMD": cmd, "ARGS": args}})
+    };
+    let console = |cmd: &str, args: &str| {
+        json!({"incident_id": "incident:rediscommand:ab:192.0.2.7:1", "event_type": "event",
+            "logtype": "21001", "timestamp": 1_700_000_000, "src_host": "192.0.2.7",
+            "CMD": cmd, "ARGS": args})
+    };
+    let secret = [
+        ("AUTH", "redis-secret-1"),
+        ("auth", "default redis-secret-2"),
+        ("HELLO", "3 AUTH default redis-secret-3"),
+        ("ACL", "SETUSER eve on >redis-secret-4"),
+        ("CONFIG", "SET requirepass redis-secret-5"),
+    ];
+    let mut input = String::new();
+    for (cmd, args) in secret {
+        input.push_str(&format!("{}\n{}\n", opencanary(cmd, args), console(cmd, args)));
+    }
+    input.push_str(&format!("{}\n", opencanary("GET", "session:redis-plain")));
+
+    let kept = transform(&["--keep-original"], input.as_bytes());
+    assert_eq!(summary(&kept), (11, 11, 0));
+    let text = String::from_utf8(kept.stdout.clone()).unwrap();
+    assert!(!text.contains("redis-secret"), "{text}");
+    assert!(text.contains("session:redis-plain"), "other commands' arguments are kept");
+
+    let credentials = transform(&["--keep-credentials"], input.as_bytes());
+    let events = lines(&credentials);
+    for (event, (_, args)) in events.chunks(2).zip(secret) {
+        for event in event {
+            assert_eq!(event["thinkst_canary"]["credentials"]["args"], args, "{event}");
+        }
+    }
+}
