@@ -482,7 +482,7 @@ fn holds_secret_args<'a, 'v: 'a>(get: impl Fn(&str) -> Option<&'a Value<'v>>) ->
         return false;
     };
     let command = command.trim();
-    let args = || ["ARGS", "args"].into_iter().find_map(|k| get(k));
+    let args = || ["ARGS", "args"].into_iter().find_map(&get);
     let args_say = |word: &str| {
         args().is_some_and(|a| match a.as_str() {
             Some(text) => contains_ignore_case(text, word),
