@@ -716,3 +716,19 @@ fn redis_passwords_in_command_arguments_are_credentials() {
         }
     }
 }
+
+/// A Windows folder token (16006) says who opened the folder and on which
+/// machine: user.name, user.domain and the client's host name.
+#[test]
+fn a_windows_folder_token_names_its_user_and_machine() {
+    let record = json!({"incident_id": "incident:canarytoken:ab:198.51.100.35:1",
+        "event_type": "event", "logtype": "16006", "timestamp": 1_700_000_000,
+        "src_host": "198.51.100.35", "type": "windows-dir",
+        "windows_desktopini_access_username": "mlopez",
+        "windows_desktopini_access_domain": "CORP",
+        "windows_desktopini_access_computer_name": "WKS-FIN-0142"});
+    let event = &lines(&transform(&[], format!("{record}\n").as_bytes()))[0];
+    assert_eq!(event["user"], json!({"name": "mlopez", "domain": "CORP"}));
+    assert_eq!(event["thinkst_canary"]["client"]["hostname"], "WKS-FIN-0142");
+    assert_eq!(event["related"]["user"], json!(["mlopez"]));
+}

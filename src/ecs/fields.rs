@@ -15,7 +15,7 @@ use crate::flatten::{Kind, Origin, Record};
 
 /// The record keys the mapping reads, sorted for binary search. `incident_id`,
 /// `event_type` and `record_id` are not here: records answer them otherwise.
-const KEYS: [&str; 66] = [
+const KEYS: [&str; 69] = [
     "APPNAME",
     "AUDITACTION",
     "CHANNEL",
@@ -82,6 +82,9 @@ const KEYS: [&str; 66] = [
     "type",
     "url",
     "user",
+    "windows_desktopini_access_computer_name",
+    "windows_desktopini_access_domain",
+    "windows_desktopini_access_username",
 ];
 
 /// Where `key` is in [`KEYS`]. A `match` compiles to a switch on the length
@@ -156,6 +159,9 @@ fn slot(key: &str) -> Option<usize> {
         "type" => 63,
         "url" => 64,
         "user" => 65,
+        "windows_desktopini_access_computer_name" => 66,
+        "windows_desktopini_access_domain" => 67,
+        "windows_desktopini_access_username" => 68,
         _ => return None,
     })
 }

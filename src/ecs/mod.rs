@@ -624,11 +624,16 @@ fn location(geoip: &Object<'_>) -> Option<Location> {
 fn user<'a>(record: &Fields<'a, '_>) -> User<'a> {
     let bind = record.get("DN").and_then(string).map(dn::parse).unwrap_or_default();
     User {
-        name: first(record, &["USERNAME", "user", "USER"], text).or(bind.user.map(Text::Str)),
-        domain: bind
-            .domain
-            .map(Text::Str)
-            .or_else(|| first(record, &["DOMAIN", "DOMAINNAME"], text)),
+        // A Windows folder token names who opened the folder, and where.
+        name: first(
+            record,
+            &["USERNAME", "user", "USER", "windows_desktopini_access_username"],
+            text,
+        )
+        .or(bind.user.map(Text::Str)),
+        domain: bind.domain.map(Text::Str).or_else(|| {
+            first(record, &["DOMAIN", "DOMAINNAME", "windows_desktopini_access_domain"], text)
+        }),
     }
 }
 
@@ -784,7 +789,13 @@ fn canary<'a>(record: &Fields<'a, '_>, context: &Context, shared: &Shared<'a>) -
         severity: None,
         watched_credentials: first(record, &["WATCHED_CREDENTIALS", "honeycred"], flag),
         client: Client {
-            hostname: client.or_else(|| first(record, &["WORKSTATION", "REMOTENAME"], string)),
+            hostname: client.or_else(|| {
+                first(
+                    record,
+                    &["WORKSTATION", "REMOTENAME", "windows_desktopini_access_computer_name"],
+                    string,
+                )
+            }),
             application: get_text(record, "APPNAME"),
         },
         smb: Smb {
