@@ -399,13 +399,15 @@ def push(item; n): if item == null or index([item]) or length >= n then . else .
 | opt($r.dst_host_public_ip | str | trim | ip) as $nat
 | opt($r.DN | str | dn) as $bind
 # Raw values: related.user tells the number 5 from the text "5".
-| (opt(($r.USERNAME, $r.user, $r.USER) | select([text] != [])) // $bind.user) as $user
+| (opt(($r.USERNAME, $r.user, $r.USER, $r.windows_desktopini_access_username)
+      | select([text] != [])) // $bind.user) as $user
 | opt($r.USER | select([text] != [])) as $share_user
 | (opt(($r.URL, $r.url) | str) // opt(request_url($r))) as $raw_url
 | opt($raw_url | strings | link) as $link
 | opt($r.PATH | str | split("?")[0] | split("#")[0] | str) as $path
 | (if $meaning[3] == "mssql" then opt(($r.HOSTNAME, $r.WORKSTATION) | str) else null end
-   // opt(($r.WORKSTATION, $r.REMOTENAME) | str)) as $client
+   // opt(($r.WORKSTATION, $r.REMOTENAME, $r.windows_desktopini_access_computer_name) | str))
+  as $client
 | opt($link.host | str | host) as $url_host
 | (if opt($r.logtype | count) == 5007 then
      [$r | to_entries[]
@@ -450,7 +452,8 @@ def push(item; n): if item == null or index([item]) or length >= n then . else .
     },
     user: {
       name: opt($user | text),
-      domain: ($bind.domain // opt(($r.DOMAIN, $r.DOMAINNAME) | text))
+      domain: ($bind.domain
+        // opt(($r.DOMAIN, $r.DOMAINNAME, $r.windows_desktopini_access_domain) | text))
     },
     user_agent: {original: opt(($r.USERAGENT | str), header($r; "user-agent"))},
     url: {
