@@ -147,29 +147,13 @@ fn cases() -> Vec<Case> {
 
 /// The records of Sekoia's intake test cases, when `../shared` is there.
 fn intake_cases() -> Vec<Case> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sekoia-intake");
-    let Ok(entries) = std::fs::read_dir(&folder) else {
-        eprintln!("note: {} not found, Sekoia intake cases skipped", folder.display());
-        return Vec::new();
-    };
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no cases in {}", folder.display());
-    paths
-        .iter()
-        .map(|path| {
-            let case: Value =
-                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    common::sekoia_intake_cases()
+        .into_iter()
+        .map(|(name, case)| {
             let message = case["input"]["message"].as_str().expect("input.message is a string");
             // One line, whatever the message's layout.
             let record: Value = serde_json::from_str(message).unwrap();
-            Case {
-                label: format!("intake case {}", path.file_name().unwrap().to_string_lossy()),
-                line: record.to_string(),
-            }
+            Case { label: format!("intake case {name}"), line: record.to_string() }
         })
         .collect()
 }

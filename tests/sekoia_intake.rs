@@ -8,12 +8,12 @@
 //! items, and `event.category` and `event.type` start with the expected
 //! values (the logtype's additions follow). Extra output fields are fine. Every miss of every case is listed.
 
-use std::path::Path;
-
 use canary_pipe::ecs::Mapper;
 use canary_pipe::flatten::{Record, incident_records};
 use serde_json::{Value, json};
 use simd_json::prelude::*;
+
+mod common;
 
 /// Keys whose values must never show up in the output.
 const SECRET_KEYS: [&str; 6] =
@@ -100,22 +100,8 @@ fn secrets(message: &str) -> Vec<String> {
 
 #[test]
 fn sekoia_intake_cases() {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sekoia-intake");
-    let Ok(entries) = std::fs::read_dir(&folder) else {
-        eprintln!("note: {} not found, Sekoia intake cases skipped", folder.display());
-        return;
-    };
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    assert!(!paths.is_empty(), "no cases in {}", folder.display());
-
     let mut report = Vec::new();
-    for path in &paths {
-        let name = path.file_name().unwrap().to_string_lossy();
-        let case: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for (name, case) in common::sekoia_intake_cases() {
         let message = case["input"]["message"].as_str().expect("input.message is a string");
         let got = map_flat(message);
 

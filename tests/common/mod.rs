@@ -7,6 +7,31 @@ use std::process::Output;
 
 use serde_json::Value;
 
+/// Sekoia's intake test cases (`../shared/fixtures/sekoia-intake`): each
+/// file's name and its JSON, in name order. Empty, with a note, when
+/// `../shared` is not beside the project; a folder without cases fails.
+pub fn sekoia_intake_cases() -> Vec<(String, Value)> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sekoia-intake");
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        eprintln!("note: {} not found, Sekoia intake cases skipped", folder.display());
+        return Vec::new();
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no cases in {}", folder.display());
+    paths
+        .iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(path).unwrap();
+            (name, serde_json::from_str(&text).unwrap())
+        })
+        .collect()
+}
+
 /// Every line of a program's stdout, parsed; panics on a line that is not JSON.
 pub fn json_lines(output: &Output) -> Vec<Value> {
     String::from_utf8(output.stdout.clone())
