@@ -620,11 +620,7 @@ impl<W: Write> Poller<'_, W> {
     fn write_record(&mut self, record: &Record<'_, '_>, id: String, lines: &mut Vec<u8>) {
         if self.options.emit == Emit::Ecs {
             let mapped = self.mapper.map_with_id(record, id, lines);
-            if mapped.fit != crate::ecs::Fit::Whole {
-                let kept = match mapped.fit {
-                    crate::ecs::Fit::Identity => "only its identity",
-                    _ => "its values cut",
-                };
+            if let Some(kept) = mapped.fit.kept() {
                 let incident = record.incident_id().unwrap_or_default();
                 tracing::warn!(
                     incident,

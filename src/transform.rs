@@ -17,7 +17,7 @@ use simd_json::BorrowedValue as Value;
 use simd_json::borrowed::Object;
 use simd_json::prelude::*;
 
-use crate::ecs::{Fit, Mapper};
+use crate::ecs::Mapper;
 use crate::flatten::{self, NotARecord, Record};
 use crate::input::{self, Input, Shape, opencanary, syslog, webhook};
 use crate::ndjson::{self, Item, Reader};
@@ -620,11 +620,7 @@ impl Transformer {
                 mapped
             }
         };
-        if mapped.fit != Fit::Whole {
-            let kept = match mapped.fit {
-                Fit::Identity => "only its identity",
-                _ => "its values cut",
-            };
+        if let Some(kept) = mapped.fit.kept() {
             self.note(Note::Cut {
                 input: self.at.0.clone(),
                 line: self.at.1,

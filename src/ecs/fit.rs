@@ -26,6 +26,18 @@ pub enum Fit {
     Identity,
 }
 
+impl Fit {
+    /// For a warning about a line made shorter: what it kept. `None` for a
+    /// whole line.
+    pub fn kept(self) -> Option<&'static str> {
+        match self {
+            Fit::Whole => None,
+            Fit::Cut => Some("its values cut"),
+            Fit::Identity => Some("only its identity"),
+        }
+    }
+}
+
 /// Strings are never cut shorter than this, so times, ids, addresses and
 /// names stay whole.
 const SHORTEST_CUT: usize = 256;
