@@ -343,7 +343,7 @@ pub fn record_id(record: &Record<'_, '_>) -> String {
         text.push(0);
         text.extend_from_slice(key.as_bytes());
         text.push(0);
-        rewrite(key, value, Rewrite::Canonical, &mut text);
+        rewrite(value, Rewrite::Canonical, &mut text);
     }
     let digest = Sha256::digest(&text);
     let mut half = [0; 16];
@@ -362,20 +362,14 @@ enum Rewrite {
     Redacted,
 }
 
-/// Writes `value` (found under `key`) again as JSON, the way `how` says.
-fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
-    if matches!(how, Rewrite::Redacted) && is_credential(key) {
-        let _ = write_str(out, REDACTED);
-        return;
-    }
+/// Writes `value` again as JSON, the way `how` says.
+fn rewrite(value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
     match value {
         Value::Object(object) => {
             let mut members: Vec<_> = object.iter().collect();
             if matches!(how, Rewrite::Canonical) {
                 members.sort_unstable_by(|a, b| a.0.cmp(b.0));
             }
-            let secret_args =
-                matches!(how, Rewrite::Redacted) && holds_secret_args(|k| object.get(k));
             out.push(b'{');
             for (i, (key, value)) in members.into_iter().enumerate() {
                 if i > 0 {
@@ -383,10 +377,10 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
                 }
                 let _ = write_str(out, key);
                 out.push(b':');
-                if secret_args && is_args(key) {
+                if matches!(how, Rewrite::Redacted) && is_secret_member(key, |k| object.get(k)) {
                     let _ = write_str(out, REDACTED);
                 } else {
-                    rewrite(key, value, how, out);
+                    rewrite(value, how, out);
                 }
             }
             out.push(b'}');
@@ -404,7 +398,7 @@ fn rewrite(key: &str, value: &Value<'_>, how: Rewrite, out: &mut Vec<u8>) {
                 if secret_pair && i > 0 {
                     let _ = write_str(out, REDACTED);
                 } else {
-                    rewrite("", item, how, out);
+                    rewrite(item, how, out);
                 }
             }
             out.push(b']');
@@ -495,8 +489,11 @@ fn holds_secret_args<'a, 'v: 'a>(get: impl Fn(&str) -> Option<&'a Value<'v>>) ->
             && (args_say("requirepass") || args_say("masterauth")))
 }
 
-fn is_args(key: &str) -> bool {
-    key == "ARGS" || key == "args"
+/// Whether the member `key` of an object holds a secret: a credential
+/// key, or a Redis command's arguments that carry a password. `get` reads
+/// the object's other members, looked at only for `ARGS`.
+fn is_secret_member<'a, 'v: 'a>(key: &str, get: impl Fn(&str) -> Option<&'a Value<'v>>) -> bool {
+    is_credential(key) || ((key == "ARGS" || key == "args") && holds_secret_args(get))
 }
 
 /// What a credential's value is replaced with in kept originals.
@@ -513,15 +510,14 @@ impl Record<'_, '_> {
             out.extend_from_slice(b",\"incident_id\":");
             let _ = write_str(&mut out, incident_id);
         }
-        let secret_args = holds_secret_args(|k| self.get(k));
         self.for_each_field(|key, value| {
             out.push(b',');
             let _ = write_str(&mut out, key);
             out.push(b':');
-            if secret_args && is_args(key) {
+            if is_secret_member(key, |k| self.get(k)) {
                 let _ = write_str(&mut out, REDACTED);
             } else {
-                rewrite(key, value, Rewrite::Redacted, &mut out);
+                rewrite(value, Rewrite::Redacted, &mut out);
             }
         });
         out.push(b'}');
@@ -538,41 +534,30 @@ impl Record<'_, '_> {
     /// pair whose name is one (under the path of the list, then the name).
     pub fn for_each_credential(&self, mut f: impl FnMut(&str, &Value<'_>)) {
         let mut path = String::new();
-        let secret_args = holds_secret_args(|k| self.get(k));
         self.for_each_field(|key, value| {
-            if secret_args && is_args(key) {
+            if is_secret_member(key, |k| self.get(k)) {
                 return f(key, value);
             }
             path.clear();
             path.push_str(key);
-            credentials_in(&mut path, key, value, &mut f);
+            credentials_in(&mut path, value, &mut f);
         });
     }
 }
 
-/// [`Record::for_each_credential`] below one value; `path` names `value`,
-/// found under `key`, and is as it was when this returns.
-fn credentials_in(
-    path: &mut String,
-    key: &str,
-    value: &Value<'_>,
-    f: &mut impl FnMut(&str, &Value<'_>),
-) {
-    if is_credential(key) {
-        f(path, value);
-        return;
-    }
+/// [`Record::for_each_credential`] below one value that is not itself a
+/// secret; `path` names `value`, and is as it was when this returns.
+fn credentials_in(path: &mut String, value: &Value<'_>, f: &mut impl FnMut(&str, &Value<'_>)) {
     let length = path.len();
     match value {
         Value::Object(object) => {
-            let secret_args = holds_secret_args(|k| object.get(k));
             for (key, value) in object.iter() {
                 path.push('.');
                 path.push_str(key);
-                if secret_args && is_args(key) {
+                if is_secret_member(key, |k| object.get(k)) {
                     f(path, value);
                 } else {
-                    credentials_in(path, key, value, f);
+                    credentials_in(path, value, f);
                 }
                 path.truncate(length);
             }
@@ -591,7 +576,7 @@ fn credentials_in(
             for (i, item) in items.iter().enumerate() {
                 use std::fmt::Write as _;
                 let _ = write!(path, ".{i}");
-                credentials_in(path, "", item, f);
+                credentials_in(path, item, f);
                 path.truncate(length);
             }
         }
