@@ -820,6 +820,9 @@ fn incident_part() -> impl Strategy<Value = Part> {
 fn flat_part() -> impl Strategy<Value = Part> {
     flat_record().prop_map(|mut record| {
         record["seq"] = Value::from("@@seq@@");
+        // An incident record's id covers its state, not its other members:
+        // its updated_id makes it a record of its own.
+        record["updated_id"] = Value::from("@@seq@@");
         Part::new(record, 1, 0)
     })
 }
