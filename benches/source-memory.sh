@@ -37,14 +37,9 @@ for tool in grep curl; do
 done
 
 cargo build --quiet --release --bin canary-source --example demo-console
-# Where cargo put them, whichever way its target directory was set.
-target_dir=$(cargo metadata --quiet --no-deps --format-version 1 |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-if ! [ -d "$target_dir" ]; then
-    echo "source-memory: cannot find cargo's target directory" >&2
-    exit 1
-fi
-target=$target_dir/release
+# shellcheck source=benches/release-dir.sh
+. benches/release-dir.sh
+target=$(release_dir)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
